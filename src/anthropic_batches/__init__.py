@@ -1,0 +1,110 @@
+"""anthropic-batches: an async-first, typed SDK for the Anthropic Message Batches API.
+
+`AsyncClient` for asyncio services and FastAPI apps, `Client` (generated from the same source)
+for scripts; typed models; results streamed with flat memory.
+"""
+
+from ._async.client import AsyncClient
+from ._async.batches import AsyncBatches, AsyncMessages
+from ._async.results import AsyncResultStream
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    BatchesError,
+    BatchValidationError,
+    ConflictError,
+    InternalServerError,
+    NotFoundError,
+    OverloadedError,
+    PermissionDeniedError,
+    Problem,
+    RateLimitError,
+    RequestTooLargeError,
+    ResultsDecodeError,
+    WaitTimeoutError,
+)
+from ._models import (
+    BatchRequest,
+    BatchResult,
+    CanceledResult,
+    ContentBlock,
+    DeletedMessageBatch,
+    ErrorObject,
+    ErroredResult,
+    ErrorResponse,
+    ExpiredResult,
+    Message,
+    MessageBatch,
+    Page,
+    RedactedThinkingBlock,
+    RequestCounts,
+    SucceededResult,
+    TextBlock,
+    ThinkingBlock,
+    ToolUseBlock,
+    UnknownBlock,
+    UnknownResult,
+    Usage,
+)
+from ._shared import API_VERSIONS, DEFAULT_API_VERSION
+from ._sync.batches import Batches, Messages
+from ._sync.client import Client
+from ._sync.results import ResultStream
+from ._version import __version__
+
+__all__ = [
+    "API_VERSIONS",
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncBatches",
+    "AsyncClient",
+    "AsyncMessages",
+    "AsyncResultStream",
+    "AuthenticationError",
+    "BadRequestError",
+    "BatchRequest",
+    "BatchResult",
+    "BatchValidationError",
+    "Batches",
+    "BatchesError",
+    "CanceledResult",
+    "Client",
+    "ConflictError",
+    "ContentBlock",
+    "DEFAULT_API_VERSION",
+    "DeletedMessageBatch",
+    "ErrorObject",
+    "ErrorResponse",
+    "ErroredResult",
+    "ExpiredResult",
+    "InternalServerError",
+    "Message",
+    "MessageBatch",
+    "Messages",
+    "NotFoundError",
+    "OverloadedError",
+    "Page",
+    "PermissionDeniedError",
+    "Problem",
+    "RateLimitError",
+    "RedactedThinkingBlock",
+    "RequestCounts",
+    "RequestTooLargeError",
+    "ResultStream",
+    "ResultsDecodeError",
+    "SucceededResult",
+    "TextBlock",
+    "ThinkingBlock",
+    "ToolUseBlock",
+    "UnknownBlock",
+    "UnknownResult",
+    "Usage",
+    "WaitTimeoutError",
+    "__version__",
+]

@@ -1,0 +1,282 @@
+"""The errors this package raises.
+
+```text
+BatchesError                      root of every error raised here
+├── APIError                      something went wrong talking to the API
+│   ├── APIStatusError            the API answered with a 4xx or 5xx
+│   │   ├── BadRequestError           400 (and other unlisted 4xx)
+│   │   ├── AuthenticationError       401
+│   │   ├── PermissionDeniedError     403
+│   │   ├── NotFoundError             404
+│   │   ├── ConflictError             409
+│   │   ├── RequestTooLargeError      413
+│   │   ├── RateLimitError            429
+│   │   ├── InternalServerError       other 5xx
+│   │   └── OverloadedError           529
+│   └── APIConnectionError        no answer: connection failed or dropped
+│       └── APITimeoutError       no answer in time
+├── BatchValidationError          (also ValueError) a create refused before sending
+├── ResultsDecodeError            a results line that is not valid JSON or not a result
+└── WaitTimeoutError              (also TimeoutError) wait() ran out of time
+```
+
+The attribute names (`status_code`, `request_id`, `type`, `message`, `body`, `response`) are the
+ones users of the official SDK know.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ._models import MessageBatch
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BatchValidationError",
+    "BatchesError",
+    "ConflictError",
+    "InternalServerError",
+    "NotFoundError",
+    "OverloadedError",
+    "PermissionDeniedError",
+    "Problem",
+    "RateLimitError",
+    "RequestTooLargeError",
+    "ResultsDecodeError",
+    "WaitTimeoutError",
+]
+
+
+class BatchesError(Exception):
+    """The root of every error this package raises."""
+
+
+class APIError(BatchesError):
+    """An error from talking to the API.
+
+    Attributes:
+        message: A readable description of what went wrong.
+        request: The request that failed, when there was one.
+    """
+
+    message: str
+    request: httpx.Request | None
+
+    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+
+
+class APIStatusError(APIError):
+    """The API answered with an error status.
+
+    Attributes:
+        status_code: The HTTP status code.
+        request_id: The `request-id` header of the answer, if any.
+        type: The error type from the body (`error.type`), e.g. `"not_found_error"`.
+        body: The decoded JSON body, or the text when the body is not JSON.
+        response: The `httpx.Response` (its body already read).
+    """
+
+    status_code: int
+    request_id: str | None
+    type: str | None
+    body: object
+    response: httpx.Response
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        body: object,
+        type: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, request=response.request)
+        self.response = response
+        self.status_code = response.status_code
+        self.body = body
+        self.type = type
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        rid = f" (request-id: {self.request_id})" if self.request_id else ""
+        return f"{self.status_code} {self.type or 'error'}: {self.message}{rid}"
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was malformed or invalid (`invalid_request_error`)."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the key or token is missing or invalid."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not do this."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such batch (for this key), or its results are not available yet."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the batch's state."""
+
+
+class RequestTooLargeError(APIStatusError):
+    """413: the request body is over the size limit."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests."""
+
+
+class InternalServerError(APIStatusError):
+    """A 5xx answer other than 529."""
+
+
+class OverloadedError(APIStatusError):
+    """529: the API is overloaded."""
+
+
+class APIConnectionError(APIError):
+    """No answer came: the connection failed or dropped. Chained from the httpx error."""
+
+    def __init__(
+        self, message: str = "Connection error.", *, request: httpx.Request | None = None
+    ) -> None:
+        super().__init__(message, request=request)
+
+
+class APITimeoutError(APIConnectionError):
+    """No answer came in time."""
+
+    def __init__(self, *, request: httpx.Request | None = None) -> None:
+        super().__init__("Request timed out.", request=request)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a request was refused before sending.
+
+    Attributes:
+        index: Position of the request in the iterable given to `create` (0-based).
+        custom_id: The request's `custom_id`, when it has a readable one.
+        field: Where in the request the problem is, e.g. `"params.temperature"`.
+        message: What is wrong.
+    """
+
+    index: int | None
+    custom_id: str | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.index is not None:
+            where.append(f"requests[{self.index}]")
+        if self.custom_id is not None:
+            where.append(f"custom_id={self.custom_id!r}")
+        if self.field:
+            where.append(self.field)
+        prefix = " ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class BatchValidationError(BatchesError, ValueError):
+    """A create (or job) was refused before anything was sent.
+
+    Attributes:
+        problems: Every problem found, one per offending request and field.
+    """
+
+    #: How many problems the message spells out; all of them stay in `problems`.
+    SHOWN = 20
+
+    problems: list[Problem]
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        lines = [str(p) for p in self.problems[: self.SHOWN]]
+        more = len(self.problems) - len(lines)
+        if more > 0:
+            lines.append(f"... and {more} more")
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in the batch requests; nothing was sent:"
+        super().__init__(head + "\n  " + "\n  ".join(lines))
+
+
+class ResultsDecodeError(BatchesError):
+    """A results line that is not valid JSON or not a result.
+
+    Attributes:
+        line_number: The 1-based line number in the results file.
+        line: The offending line (cut to 200 characters).
+        reason: Why it could not be read.
+    """
+
+    line_number: int
+    line: str
+    reason: str
+
+    def __init__(self, line_number: int, line: bytes | str, reason: str) -> None:
+        text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+        self.line_number = line_number
+        self.line = text[:200]
+        self.reason = reason
+        super().__init__(f"results line {line_number}: {reason}")
+
+
+class WaitTimeoutError(BatchesError, TimeoutError):
+    """`wait()` ran out of time before the batch ended.
+
+    Attributes:
+        batch: The last state seen of the batch, when one was seen.
+        timeout: The timeout that passed, in seconds.
+    """
+
+    batch: MessageBatch | None
+    timeout: float
+
+    def __init__(self, timeout: float, batch: MessageBatch | None = None) -> None:
+        self.timeout = timeout
+        self.batch = batch
+        what = f"batch {batch.id} ({batch.processing_status})" if batch else "the batch"
+        super().__init__(f"{what} did not end within {timeout:g} s")
+
+
+STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: RequestTooLargeError,
+    429: RateLimitError,
+    529: OverloadedError,
+}
+
+
+def status_error_class(status_code: int) -> type[APIStatusError]:
+    """The error class for an HTTP status (the documented table in API-FACTS)."""
+    cls = STATUS_ERRORS.get(status_code)
+    if cls is not None:
+        return cls
+    if status_code >= 500:
+        return InternalServerError
+    if 400 <= status_code < 500:
+        return BadRequestError
+    return APIStatusError
+
