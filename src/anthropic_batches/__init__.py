@@ -4,8 +4,8 @@
 for scripts; typed models; results streamed with flat memory.
 """
 
-from ._async.client import AsyncClient
 from ._async.batches import AsyncBatches, AsyncMessages
+from ._async.client import AsyncClient
 from ._async.results import AsyncResultStream
 from ._exceptions import (
     APIConnectionError,
@@ -33,8 +33,8 @@ from ._models import (
     CanceledResult,
     ContentBlock,
     DeletedMessageBatch,
-    ErrorObject,
     ErroredResult,
+    ErrorObject,
     ErrorResponse,
     ExpiredResult,
     Message,

@@ -279,4 +279,3 @@ def status_error_class(status_code: int) -> type[APIStatusError]:
     if 400 <= status_code < 500:
         return BadRequestError
     return APIStatusError
-

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar, Union
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Tag
 
@@ -229,13 +229,11 @@ def _block_tag(value: Any) -> str:
 
 
 ContentBlock = Annotated[
-    Union[
-        Annotated[TextBlock, Tag("text")],
-        Annotated[ToolUseBlock, Tag("tool_use")],
-        Annotated[ThinkingBlock, Tag("thinking")],
-        Annotated[RedactedThinkingBlock, Tag("redacted_thinking")],
-        Annotated[UnknownBlock, Tag("unknown")],
-    ],
+    Annotated[TextBlock, Tag("text")]
+    | Annotated[ToolUseBlock, Tag("tool_use")]
+    | Annotated[ThinkingBlock, Tag("thinking")]
+    | Annotated[RedactedThinkingBlock, Tag("redacted_thinking")]
+    | Annotated[UnknownBlock, Tag("unknown")],
     Discriminator(_block_tag),
 ]
 """A message content block; a type not known here parses as `UnknownBlock`."""
@@ -331,13 +329,11 @@ def _result_tag(value: Any) -> str:
 
 
 Result = Annotated[
-    Union[
-        Annotated[SucceededResult, Tag("succeeded")],
-        Annotated[ErroredResult, Tag("errored")],
-        Annotated[CanceledResult, Tag("canceled")],
-        Annotated[ExpiredResult, Tag("expired")],
-        Annotated[UnknownResult, Tag("unknown")],
-    ],
+    Annotated[SucceededResult, Tag("succeeded")]
+    | Annotated[ErroredResult, Tag("errored")]
+    | Annotated[CanceledResult, Tag("canceled")]
+    | Annotated[ExpiredResult, Tag("expired")]
+    | Annotated[UnknownResult, Tag("unknown")],
     Discriminator(_result_tag),
 ]
 

@@ -10,12 +10,13 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
-from ._exceptions import APIStatusError, BatchesError, status_error_class
+from ._exceptions import APIError, APIStatusError, BatchesError, status_error_class
 from ._version import __version__
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "Settings",
     "batch_path",
     "error_from_response",
+    "parse_model",
     "is_retryable_response",
     "retry_delay",
     "same_origin",
@@ -144,11 +146,7 @@ def batch_path(batch_id: str, suffix: str = "") -> str:
 def same_origin(a: httpx.URL | str, b: httpx.URL | str) -> bool:
     """Whether two URLs share scheme, host and port (the default port made explicit)."""
     ua, ub = httpx.URL(a), httpx.URL(b)
-    return (
-        ua.scheme == ub.scheme
-        and ua.host.lower() == ub.host.lower()
-        and _port(ua) == _port(ub)
-    )
+    return ua.scheme == ub.scheme and ua.host.lower() == ub.host.lower() and _port(ua) == _port(ub)
 
 
 def _port(url: httpx.URL) -> int | None:
@@ -251,3 +249,18 @@ def error_from_response(response: httpx.Response) -> APIStatusError:
             message = reason
     cls = status_error_class(response.status_code)
     return cls(message, response=response, body=body, type=err_type, request_id=request_id)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_model(model: type[M], response: httpx.Response) -> M:
+    """Validate a JSON answer into a model; a malformed answer is an `APIError`."""
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        raise APIError(
+            f"unexpected answer from {response.request.method} {response.request.url}: "
+            f"{exc.error_count()} problem(s), first: {exc.errors(include_url=False)[0]['msg']}",
+            request=response.request,
+        ) from None

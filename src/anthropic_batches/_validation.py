@@ -217,8 +217,15 @@ def serialize_requests(
     """
     if isinstance(requests, (str, bytes, Mapping)):
         raise BatchValidationError(
-            [Problem(None, None, None, "requests must be an iterable of requests, not a single "
-                     f"{type(requests).__name__}")]
+            [
+                Problem(
+                    None,
+                    None,
+                    None,
+                    "requests must be an iterable of requests, not a single "
+                    f"{type(requests).__name__}",
+                )
+            ]
         )
     problems: list[Problem] = []
     parts: list[bytes] = []
@@ -233,7 +240,9 @@ def serialize_requests(
             first = seen.setdefault(cid, index)
             if first != index:
                 problems.append(
-                    Problem(index, cid, "custom_id", f"duplicate: already used by requests[{first}]")
+                    Problem(
+                        index, cid, "custom_id", f"duplicate: already used by requests[{first}]"
+                    )
                 )
         if encoded is not None and not problems:
             parts.append(encoded)
@@ -247,7 +256,9 @@ def serialize_requests(
     if not problems and size - 1 > max_bytes:
         problems.append(
             Problem(
-                None, None, None,
+                None,
+                None,
+                None,
                 f"the request body is {size - 1:,} bytes; a batch holds at most {max_bytes:,}",
             )
         )

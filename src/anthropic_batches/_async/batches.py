@@ -1,0 +1,263 @@
+"""`client.messages.batches`: create, get, list, iter, cancel, delete, results and wait."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from .._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    NotFoundError,
+    WaitTimeoutError,
+)
+from .._models import BatchRequest, DeletedMessageBatch, MessageBatch, Page
+from .._shared import BATCHES_PATH, batch_path, check_id, parse_model, retry_after
+from .._validation import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, serialize_requests
+from ._io import sleep
+from .results import AsyncResultStream
+
+if TYPE_CHECKING:
+    from .client import AsyncClient, TimeoutTypes
+
+__all__ = ["AsyncBatches", "AsyncMessages"]
+
+logger = logging.getLogger("anthropic_batches")
+
+#: How long after creation a 404 during wait() is taken for the API's propagation delay.
+_PROPAGATION_SECONDS = 60.0
+
+
+class AsyncMessages:
+    """The `client.messages` namespace; batches live at `client.messages.batches`."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.batches = AsyncBatches(client)
+
+
+class AsyncBatches:
+    """The Message Batches resource.
+
+    Args:
+        client: The client whose connection and credentials it uses.
+    """
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def create(
+        self,
+        requests: Iterable[BatchRequest | dict[str, Any]],
+        *,
+        max_requests: int = MAX_BATCH_REQUESTS,
+        max_bytes: int = MAX_BATCH_BYTES,
+        timeout: TimeoutTypes = None,
+    ) -> MessageBatch:
+        """Create a batch.
+
+        Every request is checked first (custom_id pattern and uniqueness, required params,
+        what the client's API version rejects, the count and size limits), so nothing is sent
+        unless all of them pass. A create is retried only when the API said it did not act on
+        it, so a batch is never created twice.
+
+        Args:
+            requests: `BatchRequest` models or dicts `{"custom_id": ..., "params": {...}}`.
+            max_requests: The most requests a batch may hold (the API's limit: 100,000).
+            max_bytes: The largest request body (the API's limit: 256 MB).
+            timeout: A timeout for this call, instead of the client's.
+
+        Returns:
+            The new batch, `in_progress`.
+
+        Raises:
+            BatchValidationError: Some requests are not acceptable; it lists each and why.
+        """
+        body = serialize_requests(
+            requests, self._client.api_version, max_requests=max_requests, max_bytes=max_bytes
+        )
+        response = await self._client._send(
+            "POST", BATCHES_PATH, content=body, timeout=timeout, idempotent=False
+        )
+        batch = parse_model(MessageBatch, response)
+        logger.info("created batch %s", batch.id)
+        return batch
+
+    async def get(self, batch_id: str, *, timeout: TimeoutTypes = None) -> MessageBatch:
+        """Get a batch's current state.
+
+        Raises:
+            NotFoundError: No such batch for this key.
+        """
+        response = await self._client._send("GET", batch_path(batch_id), timeout=timeout)
+        return parse_model(MessageBatch, response)
+
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        before_id: str | None = None,
+        after_id: str | None = None,
+        timeout: TimeoutTypes = None,
+    ) -> Page[MessageBatch]:
+        """One page of batches, newest first.
+
+        Args:
+            limit: Batches per page, 1 to 1000 (the API's default: 20).
+            before_id: Return the page just before this batch id (newer batches).
+            after_id: Return the page just after this batch id (older batches).
+            timeout: A timeout for this call, instead of the client's.
+        """
+        params = _page_params(limit, before_id, after_id)
+        response = await self._client._send("GET", BATCHES_PATH, params=params, timeout=timeout)
+        return parse_model(Page[MessageBatch], response)
+
+    async def iter(
+        self,
+        *,
+        limit: int | None = None,
+        before_id: str | None = None,
+        after_id: str | None = None,
+    ) -> AsyncIterator[MessageBatch]:
+        """Every batch across all pages, one page in memory at a time.
+
+        Walks toward older batches (`after_id`), or toward newer ones when `before_id` is given.
+        """
+        params = _page_params(limit, before_id, after_id)
+        backward = before_id is not None
+        while True:
+            page = await self.list(**params)
+            for batch in page.data:
+                yield batch
+            if not page.has_more or not page.data:
+                return
+            if backward:
+                params["before_id"] = page.first_id
+            else:
+                params["after_id"] = page.last_id
+
+    async def cancel(self, batch_id: str, *, timeout: TimeoutTypes = None) -> MessageBatch:
+        """Ask for a batch to be canceled; it moves to `canceling`, then ends.
+
+        Requests already processed keep their results; the rest end `canceled`.
+        """
+        response = await self._client._send(
+            "POST", batch_path(batch_id, "/cancel"), timeout=timeout
+        )
+        return parse_model(MessageBatch, response)
+
+    async def delete(self, batch_id: str, *, timeout: TimeoutTypes = None) -> DeletedMessageBatch:
+        """Delete a batch that has ended (cancel one in progress first)."""
+        response = await self._client._send("DELETE", batch_path(batch_id), timeout=timeout)
+        return parse_model(DeletedMessageBatch, response)
+
+    def results(
+        self, batch: str | MessageBatch, *, timeout: TimeoutTypes = None
+    ) -> AsyncResultStream:
+        """Stream a batch's results, one `BatchResult` at a time, with flat memory.
+
+        Use it as `async with ... as results: async for r in results` (closed on leaving the
+        block), or as a bare `async for`. A dropped download is resumed where it stopped, so
+        each result comes exactly once.
+
+        Args:
+            batch: A batch id, or a `MessageBatch` (its `results_url` is used with no extra
+                request when it is on the API's origin).
+            timeout: A timeout for each HTTP request of the download.
+        """
+        if isinstance(batch, str):
+            check_id(batch, "batch")
+        return AsyncResultStream(self._client, batch, timeout=timeout)
+
+    async def wait(
+        self,
+        batch: str | MessageBatch,
+        *,
+        poll_interval: float = 1.0,
+        max_poll_interval: float = 60.0,
+        timeout: float | None = None,
+        on_poll: Callable[[MessageBatch], object] | None = None,
+    ) -> MessageBatch:
+        """Poll a batch until it has ended, and return it.
+
+        The interval grows by half each poll from `poll_interval` up to `max_poll_interval`,
+        and a `retry-after` on a poll answer is honoured within that cap. Transient errors
+        (connection errors, 429, 5xx, 529) that outlast the retry policy do not end the wait;
+        nor does a 404 just after creation (the API's propagation delay).
+
+        Args:
+            batch: A batch id or a `MessageBatch`.
+            poll_interval: Seconds between the first polls.
+            max_poll_interval: The longest pause between polls.
+            timeout: Give up after this many seconds; `None` waits as long as it takes.
+            on_poll: Called with each polled `MessageBatch` (for progress display).
+
+        Raises:
+            WaitTimeoutError: `timeout` passed first (also a `TimeoutError`).
+        """
+        if poll_interval <= 0 or max_poll_interval <= 0:
+            raise ValueError("poll_interval and max_poll_interval must be positive")
+        if isinstance(batch, MessageBatch):
+            if batch.ended:
+                return batch
+            batch_id, last = batch.id, batch
+        else:
+            batch_id, last = check_id(batch, "batch"), None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        interval = poll_interval
+        while True:
+            asked: float | None = None
+            try:
+                response = await self._client._send("GET", batch_path(batch_id))
+            except (APIConnectionError, APIStatusError) as exc:
+                if not _transient(exc, last):
+                    raise
+                logger.info("wait(%s): transient error, polling on: %s", batch_id, exc)
+                if isinstance(exc, APIStatusError):
+                    asked = retry_after(exc.response.headers)
+            else:
+                last = parse_model(MessageBatch, response)
+                if on_poll is not None:
+                    on_poll(last)
+                if last.ended:
+                    return last
+                asked = retry_after(response.headers)
+            delay = min(max(interval, asked or 0.0), max_poll_interval)
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise WaitTimeoutError(timeout or 0.0, last)
+                delay = min(delay, remaining)
+            await sleep(delay)
+            interval = min(interval * 1.5, max_poll_interval)
+
+
+def _page_params(limit: int | None, before_id: str | None, after_id: str | None) -> dict[str, Any]:
+    if limit is not None and not 1 <= limit <= 1000:
+        raise ValueError(f"limit must be from 1 to 1000, not {limit}")
+    if before_id is not None and after_id is not None:
+        raise ValueError("give before_id or after_id, not both")
+    params: dict[str, Any] = {}
+    if limit is not None:
+        params["limit"] = limit
+    if before_id is not None:
+        params["before_id"] = check_id(before_id, "before_id")
+    if after_id is not None:
+        params["after_id"] = check_id(after_id, "after_id")
+    return params
+
+
+def _transient(exc: APIError, last: MessageBatch | None) -> bool:
+    if isinstance(exc, APIConnectionError):
+        return True
+    if isinstance(exc, NotFoundError):
+        # Just after create, a get may answer 404 for a few seconds (API-FACTS: "Errors").
+        if last is None:
+            return False
+        age = (datetime.now(UTC) - last.created_at).total_seconds()
+        return age < _PROPAGATION_SECONDS
+    assert isinstance(exc, APIStatusError)
+    return exc.status_code in (408, 409, 429) or exc.status_code >= 500

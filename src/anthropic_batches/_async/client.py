@@ -1,0 +1,232 @@
+"""The client: credentials, the HTTP pool, and one `_send` that every call goes through
+(retries, redirects that never carry the key to another origin, errors mapped to classes)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from .._exceptions import APIConnectionError, APITimeoutError
+from .._shared import (
+    DEFAULT_API_VERSION,
+    DEFAULT_TIMEOUT,
+    Settings,
+    error_from_response,
+    is_retryable_response,
+    retry_delay,
+    same_origin,
+    without_credentials,
+)
+from ._io import sleep
+from .batches import AsyncMessages
+
+__all__ = ["AsyncClient"]
+
+logger = logging.getLogger("anthropic_batches")
+
+TimeoutTypes = float | httpx.Timeout | None
+MAX_REDIRECTS = 5
+#: Failures where the request never reached the server: safe to retry even a create.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class AsyncClient:
+    """A client of the Message Batches API.
+
+    Args:
+        api_key: The API key, sent as `x-api-key`. Defaults to `ANTHROPIC_API_KEY`.
+        auth_token: An OAuth-style token, sent as `Authorization: Bearer`, used when there is no
+            API key. Defaults to `ANTHROPIC_AUTH_TOKEN`.
+        base_url: The API's address. Defaults to `ANTHROPIC_BASE_URL`, then
+            `https://api.anthropic.com`.
+        api_version: The `anthropic-version` to send: `"2026-10-21"` (the latest) or
+            `"2023-06-01"` (which still accepts `temperature`, `top_p` and `top_k`).
+        timeout: Seconds (or an `httpx.Timeout`) for each HTTP request; 600 s, 5 s to connect.
+        max_retries: How many times a failed request is tried again.
+        http_client: An `httpx.AsyncClient` to send through; it is not closed by this client.
+        default_headers: Headers added to every request.
+
+    Raises:
+        BatchesError: No API key or token was given or found in the environment.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        auth_token: str | None = None,
+        base_url: str | None = None,
+        api_version: str = DEFAULT_API_VERSION,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        http_client: httpx.AsyncClient | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self._settings = Settings.resolve(
+            api_key=api_key,
+            auth_token=auth_token,
+            base_url=base_url,
+            api_version=api_version,
+            max_retries=max_retries,
+            default_headers=default_headers,
+        )
+        self._headers = self._settings.headers()
+        self._timeout = timeout
+        self._owns_http = http_client is None
+        self._http = (
+            http_client
+            if http_client is not None
+            else httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        )
+        self.messages = AsyncMessages(self)
+
+    @property
+    def base_url(self) -> str:
+        """The API's address, without a trailing slash."""
+        return self._settings.base_url
+
+    @property
+    def api_version(self) -> str:
+        """The `anthropic-version` this client sends."""
+        return self._settings.api_version
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a failed request is tried again."""
+        return self._settings.max_retries
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} base_url={self.base_url!r} api_version={self.api_version!r}>"
+        )
+
+    async def aclose(self) -> None:
+        """Close the HTTP pool, unless it was handed in as `http_client`."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def _url(self, path_or_url: str) -> str:
+        if path_or_url.startswith(("http://", "https://")):
+            return path_or_url
+        return self._settings.base_url + path_or_url
+
+    async def _send(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        content: bytes | None = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes = None,
+        stream: bool = False,
+        idempotent: bool = True,
+    ) -> httpx.Response:
+        """Send a request with the retry policy; return a successful answer.
+
+        With `stream`, the body is left unread (the caller closes the response). With
+        `idempotent=False` (a create), a failure after the request may have reached the API
+        is not retried, so a batch is never created twice; an error answer still is, since
+        the API did not act on it.
+
+        Raises:
+            APIStatusError: The API answered with an error (after the retries).
+            APIConnectionError: No answer came (after the retries).
+        """
+        url = self._url(path_or_url)
+        merged = dict(self._headers)
+        if headers:
+            merged.update(headers)
+        if content is not None:
+            merged["content-type"] = "application/json"
+        retries = self._settings.max_retries
+        attempt = 0
+        while True:
+            chosen = self._timeout if timeout is None else timeout
+            request = self._http.build_request(
+                method, url, content=content, params=params, headers=merged, timeout=chosen
+            )
+            try:
+                response = await self._send_following(request, stream=stream, timeout=chosen)
+            except httpx.TransportError as exc:
+                retry = attempt < retries and (idempotent or isinstance(exc, _NOT_SENT))
+                logger.debug("%s %s failed: %r (retry: %s)", method, url, exc, retry)
+                if retry:
+                    await sleep(retry_delay(attempt))
+                    attempt += 1
+                    continue
+                if isinstance(exc, httpx.TimeoutException):
+                    raise APITimeoutError(request=request) from exc
+                hint = "" if idempotent else "; it may have reached the API: check list()"
+                raise APIConnectionError(
+                    f"Connection error: {type(exc).__name__}: {exc}{hint}", request=request
+                ) from exc
+            logger.debug(
+                "%s %s -> %s (request-id %s)",
+                method,
+                url,
+                response.status_code,
+                response.headers.get("request-id"),
+            )
+            if response.is_success:
+                return response
+            try:
+                await response.aread()
+            except httpx.TransportError:
+                pass
+            finally:
+                await response.aclose()
+            if attempt < retries and is_retryable_response(response):
+                await sleep(retry_delay(attempt, response.headers))
+                attempt += 1
+                continue
+            raise error_from_response(response)
+
+    async def _send_following(
+        self, request: httpx.Request, *, stream: bool, timeout: float | httpx.Timeout
+    ) -> httpx.Response:
+        """Send, following redirects by hand: the key and token go only to the first origin."""
+        origin = request.url
+        for _ in range(MAX_REDIRECTS + 1):
+            response = await self._http.send(request, stream=stream, follow_redirects=False)
+            if not (response.is_redirect and "location" in response.headers):
+                return response
+            await response.aclose()
+            target = request.url.join(response.headers["location"])
+            # Host and length are set anew for the new request.
+            headers = {
+                k: v
+                for k, v in request.headers.items()
+                if k.lower() not in ("host", "content-length")
+            }
+            if not same_origin(target, origin):
+                headers = without_credentials(headers)
+            method = request.method
+            content: bytes | None = request.content if method not in ("GET", "HEAD") else None
+            if response.status_code == 303 or (
+                response.status_code in (301, 302) and method == "POST"
+            ):
+                method, content = "GET", None
+            request = self._http.build_request(
+                method,
+                target,
+                content=content,
+                headers=headers,
+                timeout=timeout,
+            )
+        raise APIConnectionError(f"more than {MAX_REDIRECTS} redirects", request=request)

@@ -1,0 +1,176 @@
+"""The result stream: a batch's `.jsonl` results read line by line with flat memory.
+
+The HTTP answer is closed on exhaustion, on `break`, on an exception and on leaving the
+context. A download that drops midway is requested again and picks up after the last result
+handed out: by a `Range` request when the server advertises byte ranges, else by skipping the
+lines already read. So each result comes exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import httpx
+
+from .._exceptions import APIConnectionError
+from .._jsonl import LineDecoder, parse_result
+from .._models import BatchResult, MessageBatch
+from .._shared import batch_path, parse_model, results_url, retry_delay
+from ._io import sleep
+
+if TYPE_CHECKING:
+    from .client import AsyncClient, TimeoutTypes
+
+__all__ = ["AsyncResultStream"]
+
+logger = logging.getLogger("anthropic_batches")
+
+#: What the official SDKs ask for; the API answers `application/x-jsonl`.
+_ACCEPT = "application/binary"
+
+
+class AsyncResultStream:
+    """An async iterator of a batch's `BatchResult`s, and an async context manager.
+
+    Attributes:
+        batch_id: The batch whose results these are.
+        line_number: The line of the results file read last (1-based; 0 before the first).
+        resumes: How many times a dropped download was picked up again.
+    """
+
+    def __init__(
+        self,
+        client: AsyncClient,
+        batch: str | MessageBatch,
+        *,
+        timeout: TimeoutTypes = None,
+    ) -> None:
+        self._client = client
+        self._batch = batch if isinstance(batch, MessageBatch) else None
+        self.batch_id = batch.id if isinstance(batch, MessageBatch) else batch
+        self._timeout = timeout
+        self._response: httpx.Response | None = None
+        self._results: AsyncIterator[BatchResult] | None = None
+        self._closed = False
+        self.line_number = 0
+        self.resumes = 0
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"at line {self.line_number}"
+        return f"<{type(self).__name__} {self.batch_id} {state}>"
+
+    async def __aenter__(self) -> AsyncResultStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> AsyncResultStream:
+        return self
+
+    async def __anext__(self) -> BatchResult:
+        if self._closed:
+            raise StopAsyncIteration
+        if self._results is None:
+            self._results = self._read()
+        return await self._results.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop reading and close the HTTP answer. Safe to call more than once."""
+        self._closed = True
+        results, self._results = self._results, None
+        if results is not None:
+            await results.aclose()  # type: ignore[attr-defined]
+        await self._close_response()
+
+    @property
+    def closed(self) -> bool:
+        """Whether the stream has been closed (nothing more will be read)."""
+        return self._closed
+
+    async def _close_response(self) -> None:
+        response, self._response = self._response, None
+        if response is not None:
+            await response.aclose()
+
+    async def _url(self) -> str:
+        batch = self._batch
+        if batch is None or batch.results_url is None:
+            response = await self._client._send("GET", batch_path(self.batch_id))
+            batch = parse_model(MessageBatch, response)
+        return results_url(self._client._settings, self.batch_id, batch.results_url)
+
+    async def _open(self, url: str, offset: int, ranged: bool) -> httpx.Response:
+        headers = {"accept": _ACCEPT}
+        if ranged and offset:
+            headers["range"] = f"bytes={offset}-"
+        response = await self._client._send(
+            "GET", url, headers=headers, timeout=self._timeout, stream=True
+        )
+        self._response = response
+        return response
+
+    async def _read(self) -> AsyncIterator[BatchResult]:
+        try:
+            url = await self._url()
+            decoder = LineDecoder()
+            delivered = 0
+            ranged = False
+            while True:
+                response = await self._open(url, decoder.offset, ranged)
+                if response.status_code == 206 and _starts_at(response, decoder.offset):
+                    decoder = LineDecoder(line_number=decoder.line_number, offset=decoder.offset)
+                else:
+                    decoder = LineDecoder()
+                    ranged = (
+                        response.headers.get("accept-ranges", "").lower() == "bytes"
+                        and "content-encoding" not in response.headers
+                    )
+                try:
+                    async for chunk in response.aiter_bytes():
+                        for number, line in decoder.feed(chunk):
+                            if number > delivered:
+                                result = parse_result(number, line)
+                                self.line_number = delivered = number
+                                yield result
+                    for number, line in decoder.flush():
+                        if number > delivered:
+                            result = parse_result(number, line)
+                            self.line_number = delivered = number
+                            yield result
+                    return
+                except httpx.TransportError as exc:
+                    if self.resumes >= self._client.max_retries:
+                        raise APIConnectionError(
+                            f"results download of {self.batch_id} dropped after line "
+                            f"{delivered}, {self.resumes} resume(s) made: {exc}",
+                            request=response.request,
+                        ) from exc
+                    logger.info(
+                        "results of %s dropped after line %d (%r); resuming",
+                        self.batch_id,
+                        delivered,
+                        exc,
+                    )
+                    await self._close_response()
+                    await sleep(retry_delay(self.resumes))
+                    self.resumes += 1
+        finally:
+            self._closed = True
+            await self._close_response()
+
+
+def _starts_at(response: httpx.Response, offset: int) -> bool:
+    """Whether a 206 answer's `Content-Range` starts at `offset`."""
+    value = response.headers.get("content-range", "")
+    unit, _, rest = value.partition(" ")
+    start = rest.split("-", 1)[0]
+    return unit.strip().lower() == "bytes" and start.isdigit() and int(start) == offset
