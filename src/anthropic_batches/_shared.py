@@ -196,8 +196,9 @@ def retry_after(headers: httpx.Headers | None, *, now: float | None = None) -> f
         return float(raw)
     except ValueError:
         pass
-    parsed = email.utils.parsedate_to_datetime(raw) if raw.strip() else None
-    if parsed is None:
+    try:
+        parsed = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
         return None
     return parsed.timestamp() - (time.time() if now is None else now)
 

@@ -32,13 +32,49 @@ logger = logging.getLogger("anthropic_batches")
 _ACCEPT = "application/binary"
 
 
+class _Download:
+    """What the reading generator needs, kept apart from the stream object so that dropping
+    the stream (a `break` out of a bare loop) frees the generator, which closes the answer."""
+
+    def __init__(
+        self, client: AsyncClient, batch: str | MessageBatch, timeout: TimeoutTypes
+    ) -> None:
+        self.client = client
+        self.batch = batch if isinstance(batch, MessageBatch) else None
+        self.batch_id = batch.id if isinstance(batch, MessageBatch) else batch
+        self.timeout = timeout
+        self.response: httpx.Response | None = None
+        self.closed = False
+        self.line_number = 0
+        self.resumes = 0
+
+    async def close_response(self) -> None:
+        response, self.response = self.response, None
+        if response is not None:
+            await response.aclose()
+
+    async def url(self) -> str:
+        batch = self.batch
+        if batch is None or batch.results_url is None:
+            response = await self.client._send("GET", batch_path(self.batch_id))
+            batch = parse_model(MessageBatch, response)
+        return results_url(self.client._settings, self.batch_id, batch.results_url)
+
+    async def open(self, url: str, offset: int, ranged: bool) -> httpx.Response:
+        headers = {"accept": _ACCEPT}
+        if ranged and offset:
+            headers["range"] = f"bytes={offset}-"
+        self.response = await self.client._send(
+            "GET", url, headers=headers, timeout=self.timeout, stream=True
+        )
+        return self.response
+
+
 class AsyncResultStream:
     """An async iterator of a batch's `BatchResult`s, and an async context manager.
 
     Attributes:
         batch_id: The batch whose results these are.
-        line_number: The line of the results file read last (1-based; 0 before the first).
-        resumes: How many times a dropped download was picked up again.
     """
 
     def __init__(
@@ -48,18 +84,12 @@ class AsyncResultStream:
         *,
         timeout: TimeoutTypes = None,
     ) -> None:
-        self._client = client
-        self._batch = batch if isinstance(batch, MessageBatch) else None
-        self.batch_id = batch.id if isinstance(batch, MessageBatch) else batch
-        self._timeout = timeout
-        self._response: httpx.Response | None = None
+        self._download = _Download(client, batch, timeout)
+        self.batch_id = self._download.batch_id
         self._results: AsyncIterator[BatchResult] | None = None
-        self._closed = False
-        self.line_number = 0
-        self.resumes = 0
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else f"at line {self.line_number}"
+        state = "closed" if self.closed else f"at line {self.line_number}"
         return f"<{type(self).__name__} {self.batch_id} {state}>"
 
     async def __aenter__(self) -> AsyncResultStream:
@@ -77,95 +107,84 @@ class AsyncResultStream:
         return self
 
     async def __anext__(self) -> BatchResult:
-        if self._closed:
+        if self._download.closed:
             raise StopAsyncIteration
         if self._results is None:
-            self._results = self._read()
+            self._results = _read(self._download)
         return await self._results.__anext__()
 
     async def aclose(self) -> None:
         """Stop reading and close the HTTP answer. Safe to call more than once."""
-        self._closed = True
+        self._download.closed = True
         results, self._results = self._results, None
         if results is not None:
             await results.aclose()  # type: ignore[attr-defined]
-        await self._close_response()
+        await self._download.close_response()
 
     @property
     def closed(self) -> bool:
         """Whether the stream has been closed (nothing more will be read)."""
-        return self._closed
+        return self._download.closed
 
-    async def _close_response(self) -> None:
-        response, self._response = self._response, None
-        if response is not None:
-            await response.aclose()
+    @property
+    def line_number(self) -> int:
+        """The line of the results file read last (1-based; 0 before the first)."""
+        return self._download.line_number
 
-    async def _url(self) -> str:
-        batch = self._batch
-        if batch is None or batch.results_url is None:
-            response = await self._client._send("GET", batch_path(self.batch_id))
-            batch = parse_model(MessageBatch, response)
-        return results_url(self._client._settings, self.batch_id, batch.results_url)
+    @property
+    def resumes(self) -> int:
+        """How many times a dropped download was picked up again."""
+        return self._download.resumes
 
-    async def _open(self, url: str, offset: int, ranged: bool) -> httpx.Response:
-        headers = {"accept": _ACCEPT}
-        if ranged and offset:
-            headers["range"] = f"bytes={offset}-"
-        response = await self._client._send(
-            "GET", url, headers=headers, timeout=self._timeout, stream=True
-        )
-        self._response = response
-        return response
 
-    async def _read(self) -> AsyncIterator[BatchResult]:
-        try:
-            url = await self._url()
-            decoder = LineDecoder()
-            delivered = 0
-            ranged = False
-            while True:
-                response = await self._open(url, decoder.offset, ranged)
-                if response.status_code == 206 and _starts_at(response, decoder.offset):
-                    decoder = LineDecoder(line_number=decoder.line_number, offset=decoder.offset)
-                else:
-                    decoder = LineDecoder()
-                    ranged = (
-                        response.headers.get("accept-ranges", "").lower() == "bytes"
-                        and "content-encoding" not in response.headers
-                    )
-                try:
-                    async for chunk in response.aiter_bytes():
-                        for number, line in decoder.feed(chunk):
-                            if number > delivered:
-                                result = parse_result(number, line)
-                                self.line_number = delivered = number
-                                yield result
-                    for number, line in decoder.flush():
+async def _read(state: _Download) -> AsyncIterator[BatchResult]:
+    try:
+        url = await state.url()
+        decoder = LineDecoder()
+        delivered = 0
+        ranged = False
+        while True:
+            response = await state.open(url, decoder.offset, ranged)
+            if response.status_code == 206 and _starts_at(response, decoder.offset):
+                decoder = LineDecoder(line_number=decoder.line_number, offset=decoder.offset)
+            else:
+                decoder = LineDecoder()
+                ranged = (
+                    response.headers.get("accept-ranges", "").lower() == "bytes"
+                    and "content-encoding" not in response.headers
+                )
+            try:
+                async for chunk in response.aiter_bytes():
+                    for number, line in decoder.feed(chunk):
                         if number > delivered:
                             result = parse_result(number, line)
-                            self.line_number = delivered = number
+                            state.line_number = delivered = number
                             yield result
-                    return
-                except httpx.TransportError as exc:
-                    if self.resumes >= self._client.max_retries:
-                        raise APIConnectionError(
-                            f"results download of {self.batch_id} dropped after line "
-                            f"{delivered}, {self.resumes} resume(s) made: {exc}",
-                            request=response.request,
-                        ) from exc
-                    logger.info(
-                        "results of %s dropped after line %d (%r); resuming",
-                        self.batch_id,
-                        delivered,
-                        exc,
-                    )
-                    await self._close_response()
-                    await sleep(retry_delay(self.resumes))
-                    self.resumes += 1
-        finally:
-            self._closed = True
-            await self._close_response()
+                for number, line in decoder.flush():
+                    if number > delivered:
+                        result = parse_result(number, line)
+                        state.line_number = delivered = number
+                        yield result
+                return
+            except httpx.TransportError as exc:
+                if state.resumes >= state.client.max_retries:
+                    raise APIConnectionError(
+                        f"results download of {state.batch_id} dropped after line "
+                        f"{delivered}, {state.resumes} resume(s) made: {exc}",
+                        request=response.request,
+                    ) from exc
+                logger.info(
+                    "results of %s dropped after line %d (%r); resuming",
+                    state.batch_id,
+                    delivered,
+                    exc,
+                )
+                await state.close_response()
+                await sleep(retry_delay(state.resumes))
+                state.resumes += 1
+    finally:
+        state.closed = True
+        await state.close_response()
 
 
 def _starts_at(response: httpx.Response, offset: int) -> bool:

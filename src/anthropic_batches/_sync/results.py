@@ -33,13 +33,49 @@ logger = logging.getLogger("anthropic_batches")
 _ACCEPT = "application/binary"
 
 
+class _Download:
+    """What the reading generator needs, kept apart from the stream object so that dropping
+    the stream (a `break` out of a bare loop) frees the generator, which closes the answer."""
+
+    def __init__(
+        self, client: Client, batch: str | MessageBatch, timeout: TimeoutTypes
+    ) -> None:
+        self.client = client
+        self.batch = batch if isinstance(batch, MessageBatch) else None
+        self.batch_id = batch.id if isinstance(batch, MessageBatch) else batch
+        self.timeout = timeout
+        self.response: httpx.Response | None = None
+        self.closed = False
+        self.line_number = 0
+        self.resumes = 0
+
+    def close_response(self) -> None:
+        response, self.response = self.response, None
+        if response is not None:
+            response.close()
+
+    def url(self) -> str:
+        batch = self.batch
+        if batch is None or batch.results_url is None:
+            response = self.client._send("GET", batch_path(self.batch_id))
+            batch = parse_model(MessageBatch, response)
+        return results_url(self.client._settings, self.batch_id, batch.results_url)
+
+    def open(self, url: str, offset: int, ranged: bool) -> httpx.Response:
+        headers = {"accept": _ACCEPT}
+        if ranged and offset:
+            headers["range"] = f"bytes={offset}-"
+        self.response = self.client._send(
+            "GET", url, headers=headers, timeout=self.timeout, stream=True
+        )
+        return self.response
+
+
 class ResultStream:
     """An async iterator of a batch's `BatchResult`s, and an async context manager.
 
     Attributes:
         batch_id: The batch whose results these are.
-        line_number: The line of the results file read last (1-based; 0 before the first).
-        resumes: How many times a dropped download was picked up again.
     """
 
     def __init__(
@@ -49,18 +85,12 @@ class ResultStream:
         *,
         timeout: TimeoutTypes = None,
     ) -> None:
-        self._client = client
-        self._batch = batch if isinstance(batch, MessageBatch) else None
-        self.batch_id = batch.id if isinstance(batch, MessageBatch) else batch
-        self._timeout = timeout
-        self._response: httpx.Response | None = None
+        self._download = _Download(client, batch, timeout)
+        self.batch_id = self._download.batch_id
         self._results: Iterator[BatchResult] | None = None
-        self._closed = False
-        self.line_number = 0
-        self.resumes = 0
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else f"at line {self.line_number}"
+        state = "closed" if self.closed else f"at line {self.line_number}"
         return f"<{type(self).__name__} {self.batch_id} {state}>"
 
     def __enter__(self) -> ResultStream:
@@ -78,95 +108,84 @@ class ResultStream:
         return self
 
     def __next__(self) -> BatchResult:
-        if self._closed:
+        if self._download.closed:
             raise StopIteration
         if self._results is None:
-            self._results = self._read()
+            self._results = _read(self._download)
         return self._results.__next__()
 
     def close(self) -> None:
         """Stop reading and close the HTTP answer. Safe to call more than once."""
-        self._closed = True
+        self._download.closed = True
         results, self._results = self._results, None
         if results is not None:
             results.close()  # type: ignore[attr-defined]
-        self._close_response()
+        self._download.close_response()
 
     @property
     def closed(self) -> bool:
         """Whether the stream has been closed (nothing more will be read)."""
-        return self._closed
+        return self._download.closed
 
-    def _close_response(self) -> None:
-        response, self._response = self._response, None
-        if response is not None:
-            response.close()
+    @property
+    def line_number(self) -> int:
+        """The line of the results file read last (1-based; 0 before the first)."""
+        return self._download.line_number
 
-    def _url(self) -> str:
-        batch = self._batch
-        if batch is None or batch.results_url is None:
-            response = self._client._send("GET", batch_path(self.batch_id))
-            batch = parse_model(MessageBatch, response)
-        return results_url(self._client._settings, self.batch_id, batch.results_url)
+    @property
+    def resumes(self) -> int:
+        """How many times a dropped download was picked up again."""
+        return self._download.resumes
 
-    def _open(self, url: str, offset: int, ranged: bool) -> httpx.Response:
-        headers = {"accept": _ACCEPT}
-        if ranged and offset:
-            headers["range"] = f"bytes={offset}-"
-        response = self._client._send(
-            "GET", url, headers=headers, timeout=self._timeout, stream=True
-        )
-        self._response = response
-        return response
 
-    def _read(self) -> Iterator[BatchResult]:
-        try:
-            url = self._url()
-            decoder = LineDecoder()
-            delivered = 0
-            ranged = False
-            while True:
-                response = self._open(url, decoder.offset, ranged)
-                if response.status_code == 206 and _starts_at(response, decoder.offset):
-                    decoder = LineDecoder(line_number=decoder.line_number, offset=decoder.offset)
-                else:
-                    decoder = LineDecoder()
-                    ranged = (
-                        response.headers.get("accept-ranges", "").lower() == "bytes"
-                        and "content-encoding" not in response.headers
-                    )
-                try:
-                    for chunk in response.iter_bytes():
-                        for number, line in decoder.feed(chunk):
-                            if number > delivered:
-                                result = parse_result(number, line)
-                                self.line_number = delivered = number
-                                yield result
-                    for number, line in decoder.flush():
+def _read(state: _Download) -> Iterator[BatchResult]:
+    try:
+        url = state.url()
+        decoder = LineDecoder()
+        delivered = 0
+        ranged = False
+        while True:
+            response = state.open(url, decoder.offset, ranged)
+            if response.status_code == 206 and _starts_at(response, decoder.offset):
+                decoder = LineDecoder(line_number=decoder.line_number, offset=decoder.offset)
+            else:
+                decoder = LineDecoder()
+                ranged = (
+                    response.headers.get("accept-ranges", "").lower() == "bytes"
+                    and "content-encoding" not in response.headers
+                )
+            try:
+                for chunk in response.iter_bytes():
+                    for number, line in decoder.feed(chunk):
                         if number > delivered:
                             result = parse_result(number, line)
-                            self.line_number = delivered = number
+                            state.line_number = delivered = number
                             yield result
-                    return
-                except httpx.TransportError as exc:
-                    if self.resumes >= self._client.max_retries:
-                        raise APIConnectionError(
-                            f"results download of {self.batch_id} dropped after line "
-                            f"{delivered}, {self.resumes} resume(s) made: {exc}",
-                            request=response.request,
-                        ) from exc
-                    logger.info(
-                        "results of %s dropped after line %d (%r); resuming",
-                        self.batch_id,
-                        delivered,
-                        exc,
-                    )
-                    self._close_response()
-                    sleep(retry_delay(self.resumes))
-                    self.resumes += 1
-        finally:
-            self._closed = True
-            self._close_response()
+                for number, line in decoder.flush():
+                    if number > delivered:
+                        result = parse_result(number, line)
+                        state.line_number = delivered = number
+                        yield result
+                return
+            except httpx.TransportError as exc:
+                if state.resumes >= state.client.max_retries:
+                    raise APIConnectionError(
+                        f"results download of {state.batch_id} dropped after line "
+                        f"{delivered}, {state.resumes} resume(s) made: {exc}",
+                        request=response.request,
+                    ) from exc
+                logger.info(
+                    "results of %s dropped after line %d (%r); resuming",
+                    state.batch_id,
+                    delivered,
+                    exc,
+                )
+                state.close_response()
+                sleep(retry_delay(state.resumes))
+                state.resumes += 1
+    finally:
+        state.closed = True
+        state.close_response()
 
 
 def _starts_at(response: httpx.Response, offset: int) -> bool:

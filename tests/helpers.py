@@ -1,0 +1,97 @@
+"""Test helpers shared by the async tests and their generated sync twins (no I/O here)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+
+BASE = "https://api.example.test"
+KEY = "sk-ant-test-0123456789"
+
+
+def batch_json(
+    batch_id: str = "msgbatch_01",
+    status: str = "in_progress",
+    *,
+    results_url: str | None = None,
+    created_at: str = "2024-09-24T18:37:24.100435Z",
+    **counts: int,
+) -> dict[str, Any]:
+    rc = {"processing": 0, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0}
+    rc.update(counts)
+    return {
+        "id": batch_id,
+        "type": "message_batch",
+        "processing_status": status,
+        "request_counts": rc,
+        "ended_at": "2024-09-24T18:40:00Z" if status == "ended" else None,
+        "created_at": created_at,
+        "expires_at": "2024-09-25T18:37:24.100435Z",
+        "cancel_initiated_at": None,
+        "results_url": results_url,
+    }
+
+
+def result_line(custom_id: str, kind: str = "succeeded", text: str = "hello") -> bytes:
+    result: dict[str, Any] = {"type": kind}
+    if kind == "succeeded":
+        result["message"] = {
+            "id": f"msg_{custom_id}",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-opus-5",
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 3, "output_tokens": 5},
+        }
+    elif kind == "errored":
+        result["error"] = {
+            "type": "error",
+            "error": {"type": "invalid_request_error", "message": "bad"},
+            "request_id": None,
+        }
+    return json.dumps({"custom_id": custom_id, "result": result}).encode()
+
+
+def results_body(n: int, newline: bytes = b"\n") -> bytes:
+    return b"".join(result_line(f"r{i}") + newline for i in range(n))
+
+
+class ChunkStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body sent in fixed-size chunks, optionally cut after `drop_after` bytes.
+
+    Records whether it was closed, so tests can see the SDK closed the answer.
+    """
+
+    def __init__(self, data: bytes, chunk: int = 7, drop_after: int | None = None) -> None:
+        self.data = data
+        self.chunk = chunk
+        self.drop_after = drop_after
+        self.closed = False
+        self.sent = 0
+
+    def _chunks(self) -> Iterator[bytes]:
+        end = len(self.data) if self.drop_after is None else self.drop_after
+        for i in range(0, end, self.chunk):
+            piece = self.data[i : min(i + self.chunk, end)]
+            self.sent += len(piece)
+            yield piece
+        if self.drop_after is not None:
+            raise httpx.RemoteProtocolError("peer closed connection without sending complete body")
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._chunks()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for piece in self._chunks():
+            yield piece
+
+    def close(self) -> None:
+        self.closed = True
+
+    async def aclose(self) -> None:
+        self.closed = True
