@@ -1,0 +1,48 @@
+"""A local, stateful emulator of the Anthropic Message Batches API.
+
+Install with the `emulator` extra (`pip install "anthropic-batches[emulator]"`). Importing
+`anthropic_batches` never imports this package.
+
+- `create_app(...)`: the ASGI application, backed by an `Emulator` (state and settings).
+- `Emulator(clock=ManualClock(), ...)`: time, keys, processing speed, faults, the responder.
+- `EmulatorServer(...)`: the app served over loopback from a background thread.
+- `serve_main(argv)`: the `python -m anthropic_batches.emulator` command.
+- `EmulatorTransport` / `AsyncEmulatorTransport`: httpx transports that call the app
+  in-process, without a socket.
+"""
+
+from __future__ import annotations
+
+from ._app import EmulatorApp, create_app
+from ._clock import Clock, ManualClock, WallClock
+from ._responder import (
+    Responder,
+    ResponderError,
+    ResponderOutput,
+    ResponderRequest,
+    default_responder,
+)
+from ._server import EmulatorServer, build_parser, emulator_from_args, serve_main
+from ._store import Emulator, EmulatorStats
+from ._transport import AsyncEmulatorTransport, EmulatorTransport
+
+__all__ = [
+    "AsyncEmulatorTransport",
+    "Clock",
+    "Emulator",
+    "EmulatorApp",
+    "EmulatorServer",
+    "EmulatorStats",
+    "EmulatorTransport",
+    "ManualClock",
+    "Responder",
+    "ResponderError",
+    "ResponderOutput",
+    "ResponderRequest",
+    "WallClock",
+    "build_parser",
+    "create_app",
+    "default_responder",
+    "emulator_from_args",
+    "serve_main",
+]
