@@ -68,9 +68,7 @@ class _PartBuilder:
         if not self.requests:
             return True
         comma = 1
-        return (
-            len(self.requests) < max_requests and self.size + comma + len(encoded) <= max_bytes
-        )
+        return len(self.requests) < max_requests and self.size + comma + len(encoded) <= max_bytes
 
     def add(self, request: RequestLike, custom_id: str, encoded: bytes) -> None:
         self.size += len(encoded) + (1 if self.requests else 0)
