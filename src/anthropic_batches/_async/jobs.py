@@ -1,0 +1,370 @@
+"""Large jobs: split a dataset of requests into batches, submit, wait, stream the results.
+
+An `AsyncJob` cuts its requests into as few batches as the limits allow, submits each part
+once, waits for all of them together on one event loop, and streams every result as one
+iterator. With a state file it survives a crash or Ctrl-C: a re-run never submits a part that
+already has a batch id and never downloads a part already downloaded (issue 4).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from .._exceptions import ConflictError
+from .._gather import async_gather
+from .._joins import RETRYABLE_ERROR_TYPES, Missing, is_failed, results_in_input_order
+from .._models import BatchRequest, BatchResult, ErroredResult, MessageBatch
+from .._progress import JobProgress, PartProgress
+from .._split import JobPart, RequestLike, split_requests
+from .._state import JobState
+from .._usage import UsageSummary
+from .._validation import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
+
+if TYPE_CHECKING:
+    from .client import AsyncClient
+
+__all__ = ["AsyncJob"]
+
+logger = logging.getLogger("anthropic_batches")
+
+ProgressCallback = Callable[[JobProgress], object]
+
+
+class AsyncJob:
+    """A job of any number of requests, run as one or more batches.
+
+    Creating a job checks every request (as `create` does, with `custom_id` unique across the
+    whole job) and splits them; nothing is sent until `submit()` or `wait()`.
+
+    Args:
+        client: The client to send through.
+        requests: `BatchRequest` models or dicts `{"custom_id": ..., "params": {...}}`.
+        state_path: A file recording which part went to which batch and what was downloaded.
+            If it exists, the job resumes from it (and refuses a different set of requests).
+        max_requests: The most requests per batch (the API's limit: 100,000).
+        max_bytes: The largest create body per batch (the API's limit: 256 MB).
+        poll_interval: Seconds between the first polls of each batch; the interval grows.
+        max_poll_interval: The longest pause between polls.
+        on_progress: Called with a `JobProgress` after each submit and each poll.
+
+    Raises:
+        BatchValidationError: Some requests are not acceptable; it lists every one and why.
+        JobStateError: `state_path` is unreadable or belongs to a different job.
+
+    Example:
+        ```python
+        job = AsyncJob(client, requests, state_path="job.state.json")
+        await job.wait()
+        async for result in job.results():
+            ...
+        print(job.usage.cost().total)
+        ```
+    """
+
+    def __init__(
+        self,
+        client: AsyncClient,
+        requests: Iterable[RequestLike],
+        *,
+        state_path: str | os.PathLike[str] | None = None,
+        max_requests: int = MAX_BATCH_REQUESTS,
+        max_bytes: int = MAX_BATCH_BYTES,
+        poll_interval: float = 1.0,
+        max_poll_interval: float = 60.0,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        self._client = client
+        self._limits = {"max_requests": max_requests, "max_bytes": max_bytes}
+        self._polling = {"poll_interval": poll_interval, "max_poll_interval": max_poll_interval}
+        self.on_progress = on_progress
+        self.parts: list[JobPart] = split_requests(
+            requests, api_version=client.api_version, **self._limits
+        )
+        self.state_path = Path(state_path) if state_path is not None else None
+        loaded = JobState.load(self.state_path) if self.state_path is not None else None
+        if loaded is not None:
+            loaded.check_matches(self.parts, client.api_version, self.state_path or "")
+        self.resumed = loaded is not None
+        self.state = loaded or JobState.for_parts(self.parts, client.api_version)
+        self._batches: dict[int, MessageBatch] = {}
+        self._started = time.monotonic()
+        self._save()
+
+    def __repr__(self) -> str:
+        n = len(self.parts)
+        return f"<{type(self).__name__} {self.state.requests} requests in {n} part(s)>"
+
+    # -- reading the job ----------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RequestLike]:
+        """Every request of the job, in input order."""
+        return [request for part in self.parts for request in part.requests]
+
+    @property
+    def batch_ids(self) -> list[str | None]:
+        """Each part's batch id, `None` for a part not submitted yet."""
+        return [p.batch_id for p in self.state.parts]
+
+    @property
+    def usage(self) -> UsageSummary:
+        """Counts, tokens and cost of every part downloaded so far (this run and earlier ones)."""
+        total = UsageSummary()
+        for part in self.state.parts:
+            if part.usage is not None:
+                total.merge(UsageSummary.from_dict(part.usage))
+        return total
+
+    def progress(self) -> JobProgress:
+        """A snapshot of every part, as last seen."""
+        parts = []
+        for part, saved in zip(self.parts, self.state.parts, strict=True):
+            batch = self._batches.get(part.index)
+            status = saved.status or ("submitted" if saved.batch_id else "pending")
+            parts.append(
+                PartProgress(
+                    index=part.index,
+                    requests=len(part),
+                    batch_id=saved.batch_id,
+                    status=batch.processing_status if batch is not None else status,
+                    counts=batch.request_counts if batch is not None else None,
+                    expires_at=batch.expires_at if batch is not None else None,
+                )
+            )
+        elapsed = time.monotonic() - self._started
+        return JobProgress(tuple(parts), elapsed, datetime.now(UTC))
+
+    # -- submitting and waiting ---------------------------------------------------------------
+
+    async def submit(self) -> list[str]:
+        """Create a batch for every part that has none yet, saving the state after each.
+
+        Returns:
+            Every part's batch id, in part order.
+        """
+        return [await self.submit_part(part.index) for part in self.parts]
+
+    async def submit_part(self, index: int) -> str:
+        """Create the batch of one part, unless the state says it was created already.
+
+        Returns:
+            The part's batch id.
+        """
+        part, saved = self.parts[index], self.state.parts[index]
+        if saved.batch_id is not None:
+            return saved.batch_id
+        if saved.submitting_at is not None:
+            logger.warning(
+                "part %d: a create started at %s got no recorded answer (interrupted?); "
+                "it may have created a batch this job does not know of: check the batch list",
+                index,
+                saved.submitting_at,
+            )
+        saved.submitting_at = datetime.now(UTC).isoformat()
+        self._save()
+        requests = cast("Sequence[BatchRequest | dict[str, Any]]", part.requests)
+        batch = await self._client.messages.batches.create(requests, **self._limits)
+        saved.batch_id, saved.status = batch.id, batch.processing_status
+        self._batches[index] = batch
+        self._save()
+        self._report()
+        return batch.id
+
+    async def wait(self, *, timeout: float | None = None) -> list[MessageBatch]:
+        """Submit what is not submitted, then wait until every part's batch has ended.
+
+        The parts are polled concurrently (each with a growing interval), and `on_progress`
+        is called after each poll. Counts move only when a whole batch ends.
+
+        Args:
+            timeout: Give up after this many seconds; `None` waits as long as it takes.
+
+        Returns:
+            Every part's ended batch, in part order.
+
+        Raises:
+            WaitTimeoutError: `timeout` passed before every batch ended.
+        """
+        return await self._wait_parts(self.parts, timeout)
+
+    async def _wait_parts(
+        self, parts: Sequence[JobPart], timeout: float | None
+    ) -> list[MessageBatch]:
+        await self.submit()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        calls = [functools.partial(self._wait_part, part.index, deadline) for part in parts]
+        return await async_gather(calls)
+
+    async def _wait_part(self, index: int, deadline: float | None) -> MessageBatch:
+        known = self._batches.get(index)
+        if known is not None and known.ended:
+            return known
+        batch_id = self.state.parts[index].batch_id
+        assert batch_id is not None  # submitted by the caller
+        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        batch = await self._client.messages.batches.wait(
+            known or batch_id,
+            timeout=remaining,
+            on_poll=functools.partial(self._seen, index),
+            **self._polling,
+        )
+        self._seen(index, batch)
+        self._save()
+        return batch
+
+    def _seen(self, index: int, batch: MessageBatch) -> None:
+        self._batches[index] = batch
+        self.state.parts[index].status = batch.processing_status
+        self._report()
+
+    async def cancel(self) -> list[MessageBatch]:
+        """Ask for every submitted batch that has not ended to be canceled.
+
+        Requests already processed keep their results; the rest end `canceled`.
+
+        Returns:
+            The batches a cancel was sent for, as the API answered.
+        """
+        canceled = []
+        for saved in self.state.parts:
+            if saved.batch_id is None or saved.ended:
+                continue
+            try:
+                batch = await self._client.messages.batches.cancel(saved.batch_id)
+            except ConflictError:  # it ended meanwhile
+                continue
+            self._seen(saved.index, batch)
+            canceled.append(batch)
+        self._save()
+        return canceled
+
+    # -- results ------------------------------------------------------------------------------
+
+    async def results(
+        self,
+        *,
+        include_downloaded: bool = False,
+        timeout: float | None = None,
+        on_part_downloaded: Callable[[JobPart], object] | None = None,
+    ) -> AsyncIterator[BatchResult]:
+        """Every result of the job, part after part, one at a time with flat memory.
+
+        Waits first (see `wait()`) for the parts to download. Within a part, results come in
+        the API's order; use `results_in_input_order()` to line them up with the inputs. Once
+        a part's results have all been handed out, the state marks it downloaded and keeps
+        its usage and its failed `custom_id`s, so a re-run does not download it again.
+
+        Args:
+            include_downloaded: Also download the parts an earlier run downloaded.
+            timeout: Give up waiting after this many seconds.
+            on_part_downloaded: Called when a part's last result has been handed out, just
+                before the state is saved (a caller writing results to a file flushes it here).
+
+        Raises:
+            WaitTimeoutError: `timeout` passed before every batch ended.
+        """
+        wanted = [
+            p for p in self.parts if include_downloaded or not self.state.parts[p.index].downloaded
+        ]
+        batches = await self._wait_parts(wanted, timeout) if wanted else []
+        for part, batch in zip(wanted, batches, strict=True):
+            summary = UsageSummary()
+            failed: list[list[str | None]] = []
+            async with self._client.messages.batches.results(batch) as stream:
+                async for result in stream:
+                    summary.add(result)
+                    if is_failed(result):
+                        outcome = result.result
+                        kind = (
+                            outcome.error.error.type if isinstance(outcome, ErroredResult) else None
+                        )
+                        failed.append([result.custom_id, outcome.type, kind])
+                    yield result
+            saved = self.state.parts[part.index]
+            saved.downloaded, saved.usage, saved.failed = True, summary.to_dict(), failed
+            if on_part_downloaded is not None:
+                on_part_downloaded(part)
+            self._save()
+
+    async def results_in_input_order(self) -> list[BatchResult | Missing]:
+        """Every result, lined up with the inputs: a `Missing` where an input has no result.
+
+        Downloads every part, including those an earlier run downloaded, and holds all the
+        results in memory.
+        """
+        found = {r.custom_id: r async for r in self.results(include_downloaded=True)}
+        return results_in_input_order(self.requests, found)
+
+    # -- resubmitting -------------------------------------------------------------------------
+
+    def failed_requests(self, *, retryable_only: bool = False) -> list[RequestLike]:
+        """The requests whose results were `errored` or `expired`, in input order.
+
+        Known for the parts downloaded so far (by this run or an earlier one).
+
+        Args:
+            retryable_only: Keep expired results and only the errors worth trying again
+                (`overloaded_error`, `api_error`, ...), not errors in the request itself.
+        """
+        failed: set[str] = set()
+        for saved in self.state.parts:
+            for custom_id, kind, error_type in saved.failed:
+                if not retryable_only or kind == "expired" or error_type in RETRYABLE_ERROR_TYPES:
+                    failed.add(str(custom_id))
+        return [
+            request
+            for part in self.parts
+            for request, cid in zip(part.requests, part.custom_ids, strict=True)
+            if cid in failed
+        ]
+
+    def resubmit(
+        self,
+        *,
+        retryable_only: bool = False,
+        state_path: str | os.PathLike[str] | None = None,
+    ) -> AsyncJob:
+        """A new job of the requests that failed (see `failed_requests()`), same settings.
+
+        Nothing is sent until the new job is submitted or waited for.
+
+        Args:
+            retryable_only: Only expired results and errors worth trying again.
+            state_path: The new job's own state file (not this job's).
+
+        Raises:
+            ValueError: No request failed, so there is nothing to resubmit.
+        """
+        requests = self.failed_requests(retryable_only=retryable_only)
+        if not requests:
+            raise ValueError("no request failed: there is nothing to resubmit")
+        mine = self.state_path.resolve() if self.state_path is not None else None
+        if state_path is not None and Path(state_path).resolve() == mine:
+            raise ValueError("the resubmitted job needs its own state file")
+        return AsyncJob(
+            self._client,
+            requests,
+            state_path=state_path,
+            on_progress=self.on_progress,
+            max_requests=self._limits["max_requests"],
+            max_bytes=self._limits["max_bytes"],
+            poll_interval=self._polling["poll_interval"],
+            max_poll_interval=self._polling["max_poll_interval"],
+        )
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _save(self) -> None:
+        if self.state_path is not None:
+            self.state.save(self.state_path)
+
+    def _report(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.progress())

@@ -1,0 +1,258 @@
+"""Large jobs against the emulator (in-process): split, submit, wait, results, resume, resubmit."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from helpers import KEY
+
+from anthropic_batches import AsyncClient, BatchResult, BatchValidationError, WaitTimeoutError
+from anthropic_batches._async.jobs import AsyncJob
+from anthropic_batches._joins import Missing
+from anthropic_batches._progress import JobProgress
+from anthropic_batches._state import JobStateError
+from anthropic_batches.emulator import (
+    AsyncEmulatorTransport,
+    Emulator,
+    ManualClock,
+    ResponderError,
+    ResponderOutput,
+    ResponderRequest,
+    create_app,
+)
+
+FAST = {"poll_interval": 0.001, "max_poll_interval": 0.005}
+
+
+class Script:
+    """`fail-*` always errors; `busy-*` is overloaded the first time only; others succeed
+    with a known usage."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}
+
+    def __call__(self, request: ResponderRequest) -> ResponderOutput:
+        self.seen[request.custom_id] = self.seen.get(request.custom_id, 0) + 1
+        if request.custom_id.startswith("fail"):
+            return ResponderError("invalid_request_error", "prompt is too long")
+        if request.custom_id.startswith("busy") and self.seen[request.custom_id] == 1:
+            return ResponderError("overloaded_error", "Overloaded")
+        return {
+            "model": request.params["model"],
+            "content": [{"type": "text", "text": f"answer {request.custom_id}"}],
+            "usage": {"input_tokens": 1000, "output_tokens": 500},
+        }
+
+
+def req(cid: str, text: str = "hello") -> dict[str, Any]:
+    messages = [{"role": "user", "content": text}]
+    params = {"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": messages}
+    return {"custom_id": cid, "params": params}
+
+
+@pytest.fixture
+def job_emulator() -> Emulator:
+    return Emulator(
+        clock=ManualClock(datetime.now(UTC), tick=10), process_seconds=30, responder=Script()
+    )
+
+
+@pytest.fixture
+async def async_job_client(job_emulator: Emulator) -> AsyncIterator[AsyncClient]:
+    transport = AsyncEmulatorTransport(create_app(job_emulator))
+    http = httpx.AsyncClient(transport=transport)
+    client = AsyncClient(api_key=KEY, base_url="http://emulator.test", http_client=http)
+    async with http, client:
+        yield client
+
+
+async def collect(job: AsyncJob) -> list[BatchResult]:
+    return [result async for result in job.results()]
+
+
+async def test_over_the_count_limit_every_result_comes_once_in_input_order(
+    async_job_client: AsyncClient, job_emulator: Emulator
+) -> None:
+    requests = [req(f"r{i:02d}") for i in range(23)]
+    job = AsyncJob(async_job_client, requests, max_requests=5, **FAST)
+    assert [len(p) for p in job.parts] == [5, 5, 5, 5, 3]
+    batches = await job.wait()
+    assert len({b.id for b in batches}) == 5
+    assert all(b.ended for b in batches)
+    assert job_emulator.stats.create_calls == 5
+    results = await collect(job)
+    assert sorted(r.custom_id for r in results) == [r["custom_id"] for r in requests]
+    ordered = await job.results_in_input_order()
+    assert [r.custom_id for r in ordered] == [r["custom_id"] for r in requests]
+    assert all(isinstance(r, BatchResult) for r in ordered)
+    assert job.usage.counts == {"succeeded": 23}
+
+
+async def test_byte_limit_splits_into_batches_that_fit(
+    async_job_client: AsyncClient, job_emulator: Emulator
+) -> None:
+    requests = [req(f"b{i}", "x" * 300) for i in range(12)]
+    job = AsyncJob(async_job_client, requests, max_bytes=1500, **FAST)
+    assert len(job.parts) > 2
+    assert all(part.size <= 1500 for part in job.parts)
+    results = await collect(job)
+    assert job_emulator.stats.create_calls == len(job.parts)
+    assert sorted(r.custom_id for r in results) == sorted(r["custom_id"] for r in requests)
+
+
+async def test_invalid_job_is_refused_before_anything_is_sent(
+    async_job_client: AsyncClient, job_emulator: Emulator
+) -> None:
+    requests = [req("a"), req("b"), req("a"), req("c"), req("b")]
+    with pytest.raises(BatchValidationError) as info:
+        AsyncJob(async_job_client, requests, max_requests=2)
+    assert [p.index for p in info.value.problems] == [2, 4]
+    assert job_emulator.stats.requests == 0
+
+
+async def test_resume_never_submits_or_downloads_a_part_twice(
+    async_job_client: AsyncClient, job_emulator: Emulator, tmp_path: Path
+) -> None:
+    state = tmp_path / "job.state.json"
+    requests = [req(f"r{i}") for i in range(9)]
+    first = AsyncJob(async_job_client, requests, state_path=state, max_requests=3, **FAST)
+    await first.submit_part(0)
+    await first.submit_part(1)
+    # The first run stops here (a crash, Ctrl-C): two parts submitted, nothing downloaded.
+    second = AsyncJob(async_job_client, requests, state_path=state, max_requests=3, **FAST)
+    assert second.resumed
+    assert second.batch_ids[:2] == first.batch_ids[:2]
+    got: list[BatchResult] = []
+    async for result in second.results():
+        got.append(result)
+        if len(got) == 4:
+            break  # stops inside the second part: only the first is complete
+    assert job_emulator.stats.create_calls == 3
+    saved = json.loads(state.read_text())
+    assert [p["downloaded"] for p in saved["parts"]] == [True, False, False]
+    third = AsyncJob(async_job_client, requests, state_path=state, max_requests=3, **FAST)
+    downloads = job_emulator.stats.results_downloads
+    rest = await collect(third)
+    assert job_emulator.stats.create_calls == 3
+    assert job_emulator.stats.results_downloads == downloads + 2
+    assert sorted(r.custom_id for r in got[:3] + rest) == [f"r{i}" for i in range(9)]
+    fourth = AsyncJob(async_job_client, requests, state_path=state, max_requests=3, **FAST)
+    assert await collect(fourth) == []
+    assert job_emulator.stats.create_calls == 3
+    assert fourth.usage.counts == {"succeeded": 9}
+
+
+async def test_resume_with_different_requests_is_refused(
+    async_job_client: AsyncClient, job_emulator: Emulator, tmp_path: Path
+) -> None:
+    state = tmp_path / "s.json"
+    await AsyncJob(async_job_client, [req("a"), req("b")], state_path=state).submit()
+    with pytest.raises(JobStateError, match="different job"):
+        AsyncJob(async_job_client, [req("a"), req("b", "changed")], state_path=state)
+    assert job_emulator.stats.create_calls == 1
+
+
+async def test_a_create_cut_off_before_its_answer_is_reported_on_resume(
+    async_job_client: AsyncClient, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    state = tmp_path / "s.json"
+    job = AsyncJob(async_job_client, [req("a")], state_path=state)
+    job.state.parts[0].submitting_at = "2026-11-02T09:00:00+00:00"
+    job.state.save(state)
+    again = AsyncJob(async_job_client, [req("a")], state_path=state)
+    with caplog.at_level(logging.WARNING, logger="anthropic_batches"):
+        await again.submit()
+    assert "may have created a batch" in caplog.text
+
+
+async def test_resubmit_failed_requests(
+    async_job_client: AsyncClient, job_emulator: Emulator
+) -> None:
+    requests = [req("ok-1"), req("fail-1"), req("busy-1"), req("ok-2"), req("busy-2")]
+    job = AsyncJob(async_job_client, requests, max_requests=2, **FAST)
+    await collect(job)
+    assert job.usage.counts == {"succeeded": 2, "errored": 3}
+    assert [r["custom_id"] for r in job.failed_requests()] == ["fail-1", "busy-1", "busy-2"]
+    retry = job.resubmit(retryable_only=True)
+    assert [r["custom_id"] for r in retry.requests] == ["busy-1", "busy-2"]
+    results = await collect(retry)
+    assert {r.custom_id: r.result.type for r in results} == {
+        "busy-1": "succeeded",
+        "busy-2": "succeeded",
+    }
+    assert job_emulator.stats.create_calls == len(job.parts) + 1
+
+
+async def test_nothing_to_resubmit(async_job_client: AsyncClient) -> None:
+    job = AsyncJob(async_job_client, [req("ok")], **FAST)
+    await collect(job)
+    with pytest.raises(ValueError, match="nothing to resubmit"):
+        job.resubmit()
+
+
+async def test_cost_totals_on_known_usage(async_job_client: AsyncClient) -> None:
+    job = AsyncJob(async_job_client, [req(f"r{i}") for i in range(4)] + [req("fail")], **FAST)
+    await collect(job)
+    usage = job.usage
+    assert usage.tokens["succeeded"].input_tokens == 4000
+    assert usage.tokens["succeeded"].output_tokens == 2000
+    # Sonnet 4.x list price 3 / 15 dollars per million tokens, half price in a batch.
+    assert usage.cost().total == pytest.approx((4000 * 3 + 2000 * 15) / 1e6 / 2)
+
+
+async def test_progress_is_per_part_and_honest(async_job_client: AsyncClient) -> None:
+    events: list[JobProgress] = []
+    job = AsyncJob(
+        async_job_client,
+        [req(f"r{i}") for i in range(6)],
+        max_requests=2,
+        on_progress=events.append,
+        **FAST,
+    )
+    await job.wait()
+    assert events
+    running = [e for e in events if not e.done]
+    assert running
+    assert all(e.counts.succeeded + e.counts.processing == 6 for e in events)
+    assert {e.ended_requests for e in events} <= {0, 2, 4, 6}
+    assert all(e.time_to_expiry is None or e.time_to_expiry > 0 for e in running)
+    assert events[-1].done
+    assert events[-1].ended_parts == events[-1].total_parts == 3
+    assert events[-1].elapsed >= events[0].elapsed
+
+
+async def test_wait_timeout(async_job_client: AsyncClient, job_emulator: Emulator) -> None:
+    job_emulator.process_seconds = 10**9
+    job = AsyncJob(async_job_client, [req("a"), req("b")], max_requests=1, **FAST)
+    with pytest.raises(WaitTimeoutError):
+        await job.wait(timeout=0.05)
+
+
+async def test_cancel_ends_the_batches_with_canceled_results(
+    async_job_client: AsyncClient, job_emulator: Emulator
+) -> None:
+    job_emulator.process_seconds = 10**9
+    job = AsyncJob(async_job_client, [req("a"), req("b"), req("c")], max_requests=2, **FAST)
+    await job.submit()
+    canceled = await job.cancel()
+    assert [b.processing_status for b in canceled] == ["canceling", "canceling"]
+    results = await collect(job)
+    assert sorted((r.custom_id, r.result.type) for r in results) == [
+        ("a", "canceled"),
+        ("b", "canceled"),
+        ("c", "canceled"),
+    ]
+
+
+async def test_in_input_order_marks_inputs_with_no_result(async_job_client: AsyncClient) -> None:
+    job = AsyncJob(async_job_client, [req("a"), req("b")], **FAST)
+    ordered = await job.results_in_input_order()
+    assert [r.custom_id for r in ordered] == ["a", "b"]
+    assert not any(isinstance(r, Missing) for r in ordered)
