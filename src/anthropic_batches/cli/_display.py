@@ -1,0 +1,137 @@
+"""Progress and summaries on stderr: bars on a terminal, plain lines when piped, nothing
+under `--quiet`. Counts move only when a whole batch ends (the API's rule), so progress is
+shown per batch, with the elapsed time and the time left before the earliest expiry."""
+
+from __future__ import annotations
+
+from collections import Counter
+from types import TracebackType
+
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from .._async.jobs import AsyncJob
+from .._models import MessageBatch
+from .._progress import JobProgress
+from ._common import Settings
+
+
+def duration(seconds: float) -> str:
+    """`1h02m03s`-style text of a duration."""
+    seconds = max(int(seconds), 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{secs:02d}s"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def progress_line(p: JobProgress) -> str:
+    """One line describing a job's progress."""
+    text = (
+        f"{p.ended_parts}/{p.total_parts} batches ended, "
+        f"{p.ended_requests}/{p.total_requests} requests counted, elapsed {duration(p.elapsed)}"
+    )
+    if p.time_to_expiry is not None:
+        text += f", expires in {duration(p.time_to_expiry)}"
+    return text
+
+
+class JobDisplay:
+    """Shows a job's progress events."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+        self._last_ended = 0
+
+    def __enter__(self) -> JobDisplay:
+        if self.settings.progress_bars:
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("batches ended"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[info]}"),
+                console=self.settings.console,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("job", total=None, info="")
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def update(self, p: JobProgress) -> None:
+        """Show a progress event."""
+        if self._progress is not None and self._task is not None:
+            info = f"{p.ended_requests}/{p.total_requests} requests counted"
+            if p.time_to_expiry is not None:
+                info += f", expires in {duration(p.time_to_expiry)}"
+            self._progress.update(
+                self._task, total=p.total_parts, completed=p.ended_parts, info=info
+            )
+        elif p.ended_parts != self._last_ended and all(part.batch_id for part in p.parts):
+            self._last_ended = p.ended_parts
+            self.settings.info(progress_line(p))
+
+
+def batch_line(batch: MessageBatch) -> str:
+    """One line for a batch: id, status, counts, times."""
+    c = batch.request_counts
+    counts = (
+        f"processing={c.processing} succeeded={c.succeeded} errored={c.errored} "
+        f"canceled={c.canceled} expired={c.expired}"
+    )
+    created = batch.created_at.isoformat().replace("+00:00", "Z")
+    return f"{batch.id}  {batch.processing_status}  {counts}  created={created}"
+
+
+def print_summary(settings: Settings, job: AsyncJob, output: str) -> None:
+    """The end-of-run summary: counts by type, error types, tokens, estimated cost."""
+    usage = job.usage
+    ids = [i for i in job.batch_ids if i]
+    where = "stdout" if output == "-" else output
+    n = len(ids)
+    settings.info(
+        f"[bold]Job done[/]: {job.state.requests} requests in {n} batch{'es' if n != 1 else ''}"
+        f" ({escape(', '.join(ids))})"
+    )
+    order = ["succeeded", "errored", "canceled", "expired"]
+    kinds = order + sorted(set(usage.counts) - set(order))
+    counts = ", ".join(f"{usage.counts[k]} {k}" for k in kinds if usage.counts.get(k))
+    settings.info(f"Results: {counts or 'none'} -> {escape(where)}")
+    errors: Counter[str] = Counter()
+    for part in job.state.parts:
+        for _, kind, error_type in part.failed:
+            errors[str(error_type or kind)] += 1
+    if errors:
+        listed = ", ".join(f"{name} x{count}" for name, count in errors.most_common())
+        settings.info(f"Failed: {escape(listed)}")
+    t = usage.total_tokens
+    settings.info(
+        f"Tokens: input {t.input_tokens:,}, output {t.output_tokens:,}, "
+        f"cache write {t.cache_creation_input_tokens:,}, cache read {t.cache_read_input_tokens:,}"
+    )
+    cost = usage.cost()
+    text = f"Estimated cost: ${cost.total:,.4f} at the batch price (50% off list prices)"
+    if cost.unpriced_models:
+        text += f"; no price known for {escape(', '.join(cost.unpriced_models))}"
+    settings.info(text)
