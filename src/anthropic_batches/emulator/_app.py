@@ -114,6 +114,9 @@ async def _read_body(request: Request, limit: int, emulator: Emulator) -> bytes:
     return b"".join(parts)
 
 
+_PARAMS_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -165,7 +168,7 @@ def _parse_requests(body: bytes, max_requests: int) -> list[tuple[str, bytes]]:
         if not isinstance(params, dict):
             raise _bad(f"{where}.params: must be an object, not {_kind(params)}")
         try:
-            encoded = json.dumps(params, separators=(",", ":")).encode("ascii")
+            encoded = _PARAMS_ENCODER.encode(params).encode("ascii")
         except RecursionError:
             raise _bad(f"{where}.params: nested too deeply") from None
         out.append((custom_id, encoded))

@@ -19,7 +19,6 @@ instead of breaking the HTTP answer.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -105,13 +104,8 @@ def _digest(*parts: str) -> bytes:
 
 
 def base62(data: bytes, length: int) -> str:
-    """`length` base62 characters drawn from `data` (deterministic, not reversible)."""
-    number = int.from_bytes(data, "big")
-    chars = []
-    for _ in range(length):
-        number, rest = divmod(number, 62)
-        chars.append(_BASE62[rest])
-    return "".join(chars)
+    """`length` base62 characters drawn from the first bytes of `data` (not reversible)."""
+    return "".join([_BASE62[b % 62] for b in data[:length]])
 
 
 def message_id(batch_id: str, custom_id: str) -> str:
@@ -124,7 +118,7 @@ def _text_of(content: object) -> str:
         return content
     if isinstance(content, list):
         return " ".join(
-            str(b.get("text", "")) for b in content if isinstance(b, Mapping) and b.get("text")
+            str(b.get("text", "")) for b in content if isinstance(b, dict) and b.get("text")
         )
     return ""
 
@@ -133,7 +127,7 @@ def _last_user_text(params: Mapping[str, Any]) -> str:
     messages = params.get("messages")
     if isinstance(messages, list):
         for message in reversed(messages):
-            if isinstance(message, Mapping) and message.get("role") == "user":
+            if isinstance(message, dict) and message.get("role") == "user":
                 return _text_of(message.get("content"))
     return ""
 
@@ -156,15 +150,13 @@ def default_responder(request: ResponderRequest) -> ResponderOutput:
 
 
 def _input_tokens(params: Mapping[str, Any]) -> int:
-    try:
-        payload = json.dumps(
-            [params.get("system"), params.get("messages"), params.get("tools")],
-            ensure_ascii=False,
-            default=str,
+    size = len(_text_of(params.get("system")))
+    messages = params.get("messages")
+    if isinstance(messages, list):
+        size += sum(
+            len(_text_of(m.get("content"))) + 8 for m in messages if isinstance(m, dict)
         )
-    except (TypeError, ValueError, RecursionError):
-        payload = ""
-    return estimate_tokens(payload)
+    return size // 4 + 1
 
 
 def build_message(request: ResponderRequest, output: str | Mapping[str, Any] | Message) -> Any:

@@ -43,6 +43,18 @@ LINES_PER_CHUNK = 100
 RETENTION_SECONDS = 29 * 86400
 
 
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+_SAFE_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
+_DECODER = json.JSONDecoder()
+
+
+def _encode_line(line: dict[str, Any]) -> bytes:
+    try:
+        return _LINE_ENCODER.encode(line).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from the request: keep it escaped
+        return _SAFE_ENCODER.encode(line).encode("ascii")
+
+
 class Refusal(Exception):
     """An error answer: the HTTP status, the documented error type and a message."""
 
@@ -263,16 +275,13 @@ class Emulator:
             custom_id = batch.custom_ids[index]
             if position < done:
                 request = ResponderRequest(
-                    custom_id, json.loads(params[index]), batch.id, batch.api_version, index
+                    custom_id, _DECODER.decode(params[index].decode()), batch.id, batch.api_version, index
                 )
                 result = answer(request, self.responder)
             else:
                 result = {"type": rest}
             counts[result["type"]] += 1
-            line = {"custom_id": custom_id, "result": result}
-            lines.append(
-                json.dumps(line, ensure_ascii=False, separators=(",", ":"), default=str).encode()
-            )
+            lines.append(_encode_line({"custom_id": custom_id, "result": result}))
             if len(lines) == LINES_PER_CHUNK:
                 chunks.append(zlib.compress(b"\n".join(lines) + b"\n", 6))
                 lines.clear()
