@@ -10,6 +10,7 @@ import httpx
 
 BASE = "https://api.example.test"
 KEY = "sk-ant-test-0123456789"
+OTHER_KEY = "sk-ant-other-9876543210"
 
 
 def batch_json(

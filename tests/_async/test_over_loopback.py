@@ -1,0 +1,175 @@
+"""The SDK against the emulator over real loopback HTTP: lifecycle, pagination, cancel,
+expiry, delete rules, errors, auth and key isolation, faults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from helpers import KEY, OTHER_KEY
+
+from anthropic_batches import (
+    AsyncClient,
+    AuthenticationError,
+    BadRequestError,
+    ErroredResult,
+    NotFoundError,
+    SucceededResult,
+)
+from anthropic_batches.emulator import Emulator, EmulatorServer, ManualClock
+
+
+def requests(n: int, prefix: str = "r", **params: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "custom_id": f"{prefix}{i}",
+            "params": {
+                "model": "claude-opus-5",
+                "max_tokens": 32,
+                "messages": [{"role": "user", "content": f"question {i}"}],
+                **params,
+            },
+        }
+        for i in range(n)
+    ]
+
+
+async def test_full_lifecycle(async_client: AsyncClient, clock: ManualClock) -> None:
+    batches = async_client.messages.batches
+    batch = await batches.create(requests(4) + requests(2, prefix="fail"))
+    assert batch.processing_status == "in_progress"
+    assert batch.request_counts.processing == 6
+    assert batch.results_url is None
+    assert (batch.expires_at - batch.created_at).total_seconds() == 86400
+    with pytest.raises(NotFoundError):
+        await batches.results(batch).__anext__()
+    polls: list[str] = []
+
+    def advance(seen: Any) -> None:
+        polls.append(seen.processing_status)
+        clock.advance(30)
+
+    done = await batches.wait(batch.id, poll_interval=0.01, on_poll=advance)
+    assert polls == ["in_progress", "in_progress", "ended"]
+    assert done.request_counts.succeeded == 4 and done.request_counts.errored == 2
+    assert done.ended_at is not None and done.results_url is not None
+    async with batches.results(done) as stream:
+        results = {r.custom_id: r async for r in stream}
+    assert sorted(results) == ["fail0", "fail1", "r0", "r1", "r2", "r3"]
+    ok = results["r2"].result
+    assert isinstance(ok, SucceededResult)
+    assert ok.message.text == "answer to r2"
+    assert ok.message.usage.output_tokens > 0
+    failed = results["fail1"].result
+    assert isinstance(failed, ErroredResult)
+    assert failed.error.error.type == "invalid_request_error"
+    assert [r.custom_id async for r in batches.results(done.id)] != []
+    deleted = await batches.delete(done.id)
+    assert deleted.id == done.id and deleted.type == "message_batch_deleted"
+    with pytest.raises(NotFoundError):
+        await batches.get(done.id)
+
+
+async def test_cancel_then_delete_rules(async_client: AsyncClient, clock: ManualClock) -> None:
+    batches = async_client.messages.batches
+    batch = await batches.create(requests(3))
+    with pytest.raises(BadRequestError) as info:
+        await batches.delete(batch.id)
+    assert info.value.type == "invalid_request_error"
+    canceling = await batches.cancel(batch.id)
+    assert canceling.processing_status == "canceling"
+    assert canceling.cancel_initiated_at is not None
+    clock.advance(5)
+    done = await batches.wait(canceling, poll_interval=0.01)
+    assert done.ended
+    assert done.request_counts.total == 3
+    kinds = [r.result.type async for r in batches.results(done)]
+    assert len(kinds) == 3 and set(kinds) <= {"succeeded", "canceled"}
+    assert kinds.count("canceled") == done.request_counts.canceled
+    assert (await batches.delete(batch.id)).id == batch.id
+
+
+async def test_expiry(emulator: Emulator, server: EmulatorServer, clock: ManualClock) -> None:
+    slow = Emulator(clock=clock, api_keys=[KEY], process_seconds=200_000, expire_seconds=86400)
+    with EmulatorServer(slow) as other:
+        async with AsyncClient(api_key=KEY, base_url=other.base_url) as client:
+            batch = await client.messages.batches.create(requests(2))
+            clock.advance(86401)
+            done = await client.messages.batches.get(batch.id)
+            assert done.ended and done.request_counts.expired == 2
+            kinds = [r.result.type async for r in client.messages.batches.results(done)]
+            assert kinds == ["expired", "expired"]
+
+
+async def test_pagination_across_2100_batches_both_ways(
+    emulator: Emulator, async_client: AsyncClient
+) -> None:
+    created = [(await async_client.messages.batches.create(requests(1))).id for _ in range(2100)]
+    newest_first = created[::-1]
+    forward = [b.id async for b in async_client.messages.batches.iter(limit=1000)]
+    assert forward == newest_first
+    page = await async_client.messages.batches.list()
+    assert len(page.data) == 20 and page.has_more
+    assert page.first_id == newest_first[0] and page.last_id == newest_first[19]
+    start = newest_first[1500]
+    backward = [b.id async for b in async_client.messages.batches.iter(limit=100, before_id=start)]
+    assert sorted(backward) == sorted(newest_first[:1500])
+    assert len(set(backward)) == 1500
+    tail = await async_client.messages.batches.list(after_id=newest_first[-2], limit=5)
+    assert [b.id for b in tail] == [newest_first[-1]] and not tail.has_more
+
+
+async def test_auth_and_key_isolation(server: EmulatorServer, async_client: AsyncClient) -> None:
+    mine = await async_client.messages.batches.create(requests(1))
+    async with AsyncClient(api_key=OTHER_KEY, base_url=server.base_url) as other:
+        with pytest.raises(NotFoundError):
+            await other.messages.batches.get(mine.id)
+        assert [b.id async for b in other.messages.batches.iter()] == []
+        with pytest.raises(NotFoundError):
+            await other.messages.batches.cancel(mine.id)
+    async with AsyncClient(api_key="sk-wrong", base_url=server.base_url) as wrong:
+        with pytest.raises(AuthenticationError) as info:
+            await wrong.messages.batches.list()
+        assert info.value.request_id and info.value.request_id.startswith("req_")
+    async with AsyncClient(auth_token=KEY, base_url=server.base_url) as bearer:
+        assert (await bearer.messages.batches.get(mine.id)).id == mine.id
+
+
+async def test_both_api_versions(server: EmulatorServer, clock: ManualClock) -> None:
+    async with AsyncClient(api_key=KEY, base_url=server.base_url, api_version="2023-06-01") as old:
+        batch = await old.messages.batches.create(requests(2, temperature=0.3, top_k=5))
+        clock.advance(61)
+        kinds = [r.result.type async for r in old.messages.batches.results(batch.id)]
+        assert kinds == ["succeeded", "succeeded"]
+
+
+async def test_faults_and_dropped_downloads_deliver_each_result_once(clock: ManualClock) -> None:
+    flaky = Emulator(
+        clock=clock,
+        api_keys=[KEY],
+        process_seconds=1,
+        fault_rate=0.2,
+        drop_results_after=700,
+        seed=7,
+    )
+    with EmulatorServer(flaky) as running:
+        async with AsyncClient(api_key=KEY, base_url=running.base_url, max_retries=8) as client:
+            ids = []
+            for part in range(3):
+                batch = await client.messages.batches.create(requests(1000, prefix=f"p{part}_"))
+                ids.append(batch.id)
+            clock.advance(2)
+            seen: list[str] = []
+            for batch_id in ids:
+                done = await client.messages.batches.wait(batch_id, poll_interval=0.01)
+                async with client.messages.batches.results(done) as stream:
+                    seen.extend([r.custom_id async for r in stream])
+                    assert stream.resumes == 1
+            listed = [b.id async for b in client.messages.batches.iter(limit=2)]
+            assert sorted(listed) == sorted(ids)
+            for batch_id in ids:
+                await client.messages.batches.delete(batch_id)
+    assert len(seen) == 3000 and len(set(seen)) == 3000
+    assert sum(flaky.stats.faults.values()) > 0
+    assert flaky.stats.batches_created == 3
+    assert flaky.stats.results_dropped == 3
