@@ -1,0 +1,144 @@
+"""`anthropic-batches run`: results, summary, bad input files, resume without duplicates."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from cli_helpers import Ran, request, write_requests
+
+from anthropic_batches.emulator import Emulator, ManualClock
+
+
+def lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_run_splits_writes_every_result_and_summarizes(
+    cli: Callable[..., Ran], emulator: Emulator, tmp_path: Path
+) -> None:
+    reqs = [request(f"r{i:02d}") for i in range(11)] + [request("fail-1")]
+    src = write_requests(tmp_path / "in.jsonl", reqs)
+    out = tmp_path / "out.jsonl"
+    ran = cli("run", str(src), "-o", str(out), "--max-requests", "5", "--poll-interval", "0.01")
+    assert ran.code == 0, ran.err
+    got = lines(out)
+    assert sorted(r["custom_id"] for r in got) == sorted(r["custom_id"] for r in reqs)  # type: ignore[type-var]
+    assert emulator.stats.create_calls == 3
+    assert "Results: 11 succeeded, 1 errored" in ran.err
+    assert "invalid_request_error x1" in ran.err
+    assert "Estimated cost: $" in ran.err
+    assert ran.out == ""
+    assert (tmp_path / "out.jsonl.state.json").exists()
+
+
+def test_results_to_stdout_and_quiet(cli: Callable[..., Ran], tmp_path: Path) -> None:
+    src = write_requests(tmp_path / "in.jsonl", [request("a"), request("b")])
+    ran = cli("run", str(src), "-o", "-", "--poll-interval", "0.01", "-q")
+    assert ran.code == 0
+    assert ran.err == ""
+    assert sorted(json.loads(line)["custom_id"] for line in ran.out.splitlines()) == ["a", "b"]
+
+
+def test_bad_input_file_is_reported_by_line_and_nothing_is_sent(
+    cli: Callable[..., Ran], emulator: Emulator, tmp_path: Path
+) -> None:
+    src = tmp_path / "bad.jsonl"
+    src.write_text(
+        json.dumps(request("a"))
+        + "\n{oops\n"
+        + json.dumps({"custom_id": "b"})
+        + "\n"
+        + json.dumps(request("a"))
+        + "\n"
+        + json.dumps(request("has space"))
+        + "\n"
+    )
+    ran = cli("run", str(src), "-o", str(tmp_path / "out.jsonl"))
+    assert ran.code == 3
+    assert f"{src}:2: invalid JSON" in ran.err
+    assert f"{src}:3: missing field 'params'" in ran.err
+    assert f"{src}:4: duplicate custom_id 'a' (first used on line 1)" in ran.err
+    assert f"{src}:5: custom_id 'has space'" in ran.err
+    assert "Traceback" not in ran.err
+    assert emulator.stats.requests == 0
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_missing_input_file_and_output_directory(cli: Callable[..., Ran], tmp_path: Path) -> None:
+    ran = cli("run", str(tmp_path / "none.jsonl"), "-o", str(tmp_path / "out.jsonl"))
+    assert ran.code == 3
+    assert "cannot read" in ran.err
+    src = write_requests(tmp_path / "in.jsonl", [request("a")])
+    ran = cli("run", str(src), "-o", str(tmp_path / "no" / "dir" / "out.jsonl"))
+    assert ran.code == 2
+    assert "directory does not exist" in ran.err
+
+
+def test_no_api_key_is_a_usage_error(cli: Callable[..., Ran], tmp_path: Path) -> None:
+    src = write_requests(tmp_path / "in.jsonl", [request("a")])
+    ran = cli("run", str(src), "-o", str(tmp_path / "o.jsonl"), auth=False)
+    assert ran.code == 2
+    assert "ANTHROPIC_API_KEY" in ran.err
+
+
+def test_rerun_after_an_interrupted_run_submits_nothing_twice(
+    cli: Callable[..., Ran], emulator: Emulator, clock: ManualClock, tmp_path: Path
+) -> None:
+    reqs = [request(f"r{i}") for i in range(7)]
+    src = write_requests(tmp_path / "in.jsonl", reqs)
+    out = tmp_path / "out.jsonl"
+    args = ("run", str(src), "-o", str(out), "--max-requests", "3", "--poll-interval", "0.01")
+    emulator.process_seconds = 50_000
+    first = cli(*args, "--timeout", "0.2")
+    assert first.code == 4
+    assert emulator.stats.create_calls == 3
+    clock.advance(60_000)  # ended, well before the 24 h expiry
+    second = cli(*args)
+    assert second.code == 0, second.err
+    assert "resuming" in second.err
+    assert emulator.stats.create_calls == 3
+    assert sorted(r["custom_id"] for r in lines(out)) == [f"r{i}" for i in range(7)]  # type: ignore[type-var]
+    downloads = emulator.stats.results_downloads
+    third = cli(*args)
+    assert third.code == 0
+    assert emulator.stats.create_calls == 3
+    assert emulator.stats.results_downloads == downloads
+    assert len(lines(out)) == 7
+    assert "Results: 7 succeeded" in third.err
+
+
+def test_partial_output_is_truncated_to_the_last_complete_batch(
+    cli: Callable[..., Ran], emulator: Emulator, tmp_path: Path
+) -> None:
+    src = write_requests(tmp_path / "in.jsonl", [request(f"r{i}") for i in range(6)])
+    out = tmp_path / "out.jsonl"
+    args = ("run", str(src), "-o", str(out), "--max-requests", "3", "--poll-interval", "0.01")
+    assert cli(*args).code == 0
+    state_path = tmp_path / "out.jsonl.state.json"
+    state = json.loads(state_path.read_text())
+    # As if the run had stopped while writing the second batch's results.
+    state["parts"][1]["downloaded"] = False
+    first_size = len("".join(line + "\n" for line in out.read_text().splitlines()[:3]))
+    state["output_bytes"] = first_size
+    state_path.write_text(json.dumps(state))
+    with out.open("ab") as f:
+        f.write(b'{"custom_id": "torn')
+    again = cli(*args)
+    assert again.code == 0
+    assert sorted(r["custom_id"] for r in lines(out)) == [f"r{i}" for i in range(6)]  # type: ignore[type-var]
+    assert emulator.stats.create_calls == 2
+
+
+def test_different_input_with_the_same_state_is_refused(
+    cli: Callable[..., Ran], emulator: Emulator, tmp_path: Path
+) -> None:
+    out = tmp_path / "out.jsonl"
+    src = write_requests(tmp_path / "in.jsonl", [request("a"), request("b")])
+    assert cli("run", str(src), "-o", str(out), "--poll-interval", "0.01").code == 0
+    write_requests(src, [request("a"), request("b", "changed")])
+    ran = cli("run", str(src), "-o", str(out))
+    assert ran.code == 3
+    assert "different job" in ran.err
+    assert emulator.stats.create_calls == 1
