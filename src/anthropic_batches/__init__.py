@@ -57,11 +57,11 @@ from ._sync.results import ResultStream
 from ._version import __version__
 
 __all__ = [
-    "API_VERSIONS",
     "APIConnectionError",
     "APIError",
     "APIStatusError",
     "APITimeoutError",
+    "API_VERSIONS",
     "AsyncBatches",
     "AsyncClient",
     "AsyncMessages",
