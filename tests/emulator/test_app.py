@@ -352,3 +352,18 @@ async def test_stats_count_what_was_asked(
 
 
 KEY_A = HEADERS["x-api-key"]
+
+
+@pytest.mark.parametrize("process_seconds", [0.3, 0.1, 1 / 3, 7.7])
+async def test_a_batch_that_ends_normally_processes_every_request(
+    process_seconds: float, body: Body
+) -> None:
+    # creation times like wall time's: float rounding must not leave a request unprocessed
+    clock = ManualClock(1_764_000_000.123457)
+    emulator = Emulator(clock=clock, process_seconds=process_seconds)
+    transport = httpx.ASGITransport(app=create_app(emulator))
+    async with httpx.AsyncClient(transport=transport, base_url="http://e", headers=HEADERS) as http:
+        batch_id = (await http.post(BATCHES, json=body(7))).json()["id"]
+        clock.advance(process_seconds)
+        counts = (await http.get(f"{BATCHES}/{batch_id}")).json()["request_counts"]
+    assert counts["succeeded"] == 7 and counts["expired"] == 0

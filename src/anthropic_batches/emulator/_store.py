@@ -243,7 +243,7 @@ class Emulator:
         if self.process_seconds <= 0:
             return batch.size
         fraction = (when - batch.created_at) / self.process_seconds
-        return max(0, min(batch.size, int(batch.size * fraction)))
+        return max(0, min(batch.size, int(batch.size * fraction + 1e-9)))
 
     def _status(self, batch: _Batch, now: float) -> str:
         if batch.ended_at is not None or now >= self._end_time(batch):
@@ -264,8 +264,12 @@ class Emulator:
 
     def _finalize(self, batch: _Batch) -> None:
         end = self._end_time(batch)
-        cut = batch.cancel_at if batch.cancel_at is not None else end
-        done = self._done_by(batch, cut)
+        if batch.cancel_at is not None:
+            done = self._done_by(batch, batch.cancel_at)
+        elif batch.created_at + self.process_seconds <= batch.expires_at:
+            done = batch.size  # ended normally: everything was processed
+        else:
+            done = self._done_by(batch, batch.expires_at)
         rest = "canceled" if batch.cancel_at is not None else "expired"
         counts = dict.fromkeys(("succeeded", "errored", "canceled", "expired"), 0)
         params = batch.params or []
