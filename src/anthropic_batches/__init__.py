@@ -6,6 +6,7 @@ for scripts; typed models; results streamed with flat memory.
 
 from ._async.batches import AsyncBatches, AsyncMessages
 from ._async.client import AsyncClient
+from ._async.jobs import AsyncJob
 from ._async.results import AsyncResultStream
 from ._exceptions import (
     APIConnectionError,
@@ -26,6 +27,13 @@ from ._exceptions import (
     RequestTooLargeError,
     ResultsDecodeError,
     WaitTimeoutError,
+)
+from ._joins import (
+    RETRYABLE_ERROR_TYPES,
+    Missing,
+    failed_requests,
+    results_by_custom_id,
+    results_in_input_order,
 )
 from ._models import (
     BatchRequest,
@@ -50,10 +58,23 @@ from ._models import (
     UnknownResult,
     Usage,
 )
+from ._progress import JobProgress, PartProgress
+from ._requests_file import FileProblem, RequestsFileError, read_requests
 from ._shared import API_VERSIONS, DEFAULT_API_VERSION
+from ._split import JobPart, split_requests
+from ._state import JobStateError
 from ._sync.batches import Batches, Messages
 from ._sync.client import Client
+from ._sync.jobs import Job
 from ._sync.results import ResultStream
+from ._usage import (
+    BATCH_DISCOUNT,
+    DEFAULT_PRICES,
+    CostEstimate,
+    ModelPrice,
+    TokenTotals,
+    UsageSummary,
+)
 from ._version import __version__
 
 __all__ = [
@@ -64,9 +85,11 @@ __all__ = [
     "API_VERSIONS",
     "AsyncBatches",
     "AsyncClient",
+    "AsyncJob",
     "AsyncMessages",
     "AsyncResultStream",
     "AuthenticationError",
+    "BATCH_DISCOUNT",
     "BadRequestError",
     "BatchRequest",
     "BatchResult",
@@ -77,34 +100,53 @@ __all__ = [
     "Client",
     "ConflictError",
     "ContentBlock",
+    "CostEstimate",
     "DEFAULT_API_VERSION",
+    "DEFAULT_PRICES",
     "DeletedMessageBatch",
     "ErrorObject",
     "ErrorResponse",
     "ErroredResult",
     "ExpiredResult",
+    "FileProblem",
     "InternalServerError",
+    "Job",
+    "JobPart",
+    "JobProgress",
+    "JobStateError",
     "Message",
     "MessageBatch",
     "Messages",
+    "Missing",
+    "ModelPrice",
     "NotFoundError",
     "OverloadedError",
     "Page",
+    "PartProgress",
     "PermissionDeniedError",
     "Problem",
+    "RETRYABLE_ERROR_TYPES",
     "RateLimitError",
     "RedactedThinkingBlock",
     "RequestCounts",
     "RequestTooLargeError",
+    "RequestsFileError",
     "ResultStream",
     "ResultsDecodeError",
     "SucceededResult",
     "TextBlock",
     "ThinkingBlock",
+    "TokenTotals",
     "ToolUseBlock",
     "UnknownBlock",
     "UnknownResult",
     "Usage",
+    "UsageSummary",
     "WaitTimeoutError",
     "__version__",
+    "failed_requests",
+    "read_requests",
+    "results_by_custom_id",
+    "results_in_input_order",
+    "split_requests",
 ]
