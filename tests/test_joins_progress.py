@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from anthropic_batches import BatchResult, RequestCounts
+from anthropic_batches._gather import async_gather, gather
+from anthropic_batches._joins import (
+    Missing,
+    failed_requests,
+    results_by_custom_id,
+    results_in_input_order,
+)
+from anthropic_batches._progress import JobProgress, PartProgress
+
+
+def result(cid: str, kind: str = "canceled", error_type: str = "api_error") -> BatchResult:
+    data: dict[str, object] = {"type": kind}
+    if kind == "errored":
+        data["error"] = {"type": "error", "error": {"type": error_type, "message": "x"}}
+    return BatchResult.model_validate({"custom_id": cid, "result": data})
+
+
+def req(cid: str) -> dict[str, object]:
+    return {"custom_id": cid, "params": {}}
+
+
+def test_input_order_with_missing_markers() -> None:
+    ordered = results_in_input_order([req("a"), req("b"), req("c")], [result("c"), result("a")])
+    assert [getattr(r, "custom_id", None) for r in ordered] == ["a", "b", "c"]
+    assert ordered[1] == Missing("b")
+    assert not ordered[1]
+    assert isinstance(ordered[0], BatchResult)
+
+
+def test_later_result_wins_and_failed_requests() -> None:
+    results = [
+        result("a", "errored", "invalid_request_error"),
+        result("b", "errored", "overloaded_error"),
+        result("c", "expired"),
+        result("d", "errored"),
+        result("d", "canceled"),
+    ]
+    assert results_by_custom_id(results)["d"].result.type == "canceled"
+    requests = [req(c) for c in "abcd"]
+    assert [r["custom_id"] for r in failed_requests(requests, results)] == ["a", "b", "c"]  # type: ignore[index]
+    retry = failed_requests(requests, results, retryable_only=True)
+    assert [r["custom_id"] for r in retry] == ["b", "c"]  # type: ignore[index]
+
+
+def test_progress_counts_only_ended_parts() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    ended = RequestCounts(succeeded=3, errored=1)
+    running = RequestCounts(processing=5)
+    p = JobProgress(
+        (
+            PartProgress(0, 4, "b0", "ended", ended, now + timedelta(hours=20)),
+            PartProgress(1, 5, "b1", "in_progress", running, now + timedelta(hours=2)),
+            PartProgress(2, 5, "b2", "in_progress", running, now + timedelta(hours=3)),
+        ),
+        12.0,
+        now,
+    )
+    assert (p.ended_parts, p.total_parts, p.ended_requests, p.total_requests) == (1, 3, 4, 14)
+    assert p.counts == RequestCounts(processing=10, succeeded=3, errored=1)
+    assert p.time_to_expiry == 7200
+    assert not p.done
+
+
+async def test_async_gather_runs_concurrently_and_in_order() -> None:
+    async def slow(value: int) -> int:
+        await asyncio.sleep(0.2)
+        return value
+
+    start = time.monotonic()
+    assert await async_gather([lambda i=i: slow(i) for i in range(5)]) == [0, 1, 2, 3, 4]
+    assert time.monotonic() - start < 0.6
+
+
+async def test_async_gather_cancels_the_rest_on_error() -> None:
+    finished: list[int] = []
+
+    async def slow() -> int:
+        await asyncio.sleep(5)
+        finished.append(1)
+        return 1
+
+    async def bad() -> int:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await async_gather([slow, bad])
+    await asyncio.sleep(0)
+    assert finished == []
+
+
+def test_sync_gather_runs_in_turn() -> None:
+    seen: list[int] = []
+    assert gather([lambda: seen.append(1) or 1, lambda: seen.append(2) or 2]) == [1, 2]
+    assert seen == [1, 2]
