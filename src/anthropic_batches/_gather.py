@@ -25,9 +25,11 @@ async def async_gather(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
     try:
         if tasks:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in tasks:
-            if task.done() and not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
+        # Read every failure (so none is reported as never retrieved), raise the first.
+        errors = [t.exception() for t in tasks if t.done() and not t.cancelled()]
+        first = next((e for e in errors if e is not None), None)
+        if first is not None:
+            raise first
         return [task.result() for task in tasks]
     finally:
         pending = [task for task in tasks if not task.done()]

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -144,27 +141,13 @@ def test_emulator_command_takes_the_emulator_options(cli: Callable[..., Ran]) ->
     assert "--drop-results-after" in ran.out
 
 
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
-    env["COLUMNS"] = "200"
-    return env
-
-
-def test_demo_end_to_end(tmp_path: Path) -> None:
+def test_demo_end_to_end(cli: Callable[..., Ran], tmp_path: Path) -> None:
     out = tmp_path / "demo.jsonl"
-    command = [sys.executable, "-c", "from anthropic_batches.cli import main; main()"]
-    done = subprocess.run(
-        [*command, "demo", "-o", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=_env(),
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "32 succeeded, 4 errored" in done.stderr
-    assert "not_found_error x4" in done.stderr
-    assert "Estimated cost: $" in done.stderr
+    ran = cli("demo", "-o", str(out), auth=False)
+    assert ran.code == 0, ran.err
+    assert "32 succeeded, 4 errored" in ran.err
+    assert "not_found_error x4" in ran.err
+    assert "Estimated cost: $" in ran.err
     results = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(results) == 36
     assert len({r["custom_id"] for r in results}) == 36
