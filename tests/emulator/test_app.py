@@ -28,7 +28,11 @@ async def test_create_answers_a_batch_in_progress(http: httpx.AsyncClient, body:
     assert data["type"] == "message_batch"
     assert data["processing_status"] == "in_progress"
     assert data["request_counts"] == {
-        "processing": 2, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0,
+        "processing": 2,
+        "succeeded": 0,
+        "errored": 0,
+        "canceled": 0,
+        "expired": 0,
     }
     assert data["ended_at"] is None and data["results_url"] is None
     assert data["cancel_initiated_at"] is None and data["archived_at"] is None
@@ -53,7 +57,11 @@ async def test_batch_ends_after_process_seconds_with_results(
     done = (await http.get(f"{BATCHES}/{batch_id}")).json()
     assert done["processing_status"] == "ended"
     assert done["request_counts"] == {
-        "processing": 0, "succeeded": 3, "errored": 0, "canceled": 0, "expired": 0,
+        "processing": 0,
+        "succeeded": 3,
+        "errored": 0,
+        "canceled": 0,
+        "expired": 0,
     }
     assert TIMESTAMP.fullmatch(done["ended_at"])
     assert done["results_url"] == f"http://emulator.test{BATCHES}/{batch_id}/results"
@@ -109,11 +117,7 @@ async def test_invalid_params_end_errored_under_the_batch_version(
     old = (await http.post(BATCHES, json={"requests": requests}, headers=old_headers)).json()
     clock.advance(1)
     new_results = results_of(await http.get(f"{BATCHES}/{new}/results"))
-    errors = {
-        cid: r["error"]["error"]
-        for cid, r in new_results.items()
-        if r["type"] == "errored"
-    }
+    errors = {cid: r["error"]["error"] for cid, r in new_results.items() if r["type"] == "errored"}
     assert set(errors) == {"hot", "no-model", "zero", "no-messages"}
     assert all(e["type"] == "invalid_request_error" for e in errors.values())
     assert "temperature" in errors["hot"]["message"]
@@ -121,9 +125,7 @@ async def test_invalid_params_end_errored_under_the_batch_version(
     counts = (await http.get(f"{BATCHES}/{new}")).json()["request_counts"]
     assert (counts["succeeded"], counts["errored"]) == (1, 4)
     # the same temperature is fine for a batch created under 2023-06-01
-    old_results = results_of(
-        await http.get(f"{BATCHES}/{old['id']}/results", headers=old_headers)
-    )
+    old_results = results_of(await http.get(f"{BATCHES}/{old['id']}/results", headers=old_headers))
     assert old_results["hot"]["type"] == "succeeded"
     assert old_results["zero"]["type"] == "errored"
 
@@ -131,7 +133,9 @@ async def test_invalid_params_end_errored_under_the_batch_version(
 async def test_max_tokens_cuts_the_answer(http: httpx.AsyncClient, clock: ManualClock) -> None:
     long = "word " * 400
     params = {"model": "m", "max_tokens": 3, "messages": [{"role": "user", "content": long}]}
-    batch_id = (await http.post(BATCHES, json={"requests": [{"custom_id": "a", "params": params}]})).json()["id"]
+    batch_id = (
+        await http.post(BATCHES, json={"requests": [{"custom_id": "a", "params": params}]})
+    ).json()["id"]
     clock.advance(1)
     message = results_of(await http.get(f"{BATCHES}/{batch_id}/results"))["a"]["message"]
     assert message["stop_reason"] == "max_tokens"
@@ -156,7 +160,11 @@ async def test_cancel_moves_to_canceling_then_ends_with_canceled_requests(
     ended = (await http.get(f"{BATCHES}/{batch_id}")).json()
     assert ended["processing_status"] == "ended"
     assert ended["request_counts"] == {
-        "processing": 0, "succeeded": 5, "errored": 0, "canceled": 5, "expired": 0,
+        "processing": 0,
+        "succeeded": 5,
+        "errored": 0,
+        "canceled": 5,
+        "expired": 0,
     }
     results = results_of(await http.get(f"{BATCHES}/{batch_id}/results"))
     kinds = sorted(r["type"] for r in results.values())
@@ -290,8 +298,12 @@ async def test_configured_keys_refuse_others(body: Body) -> None:
     transport = httpx.ASGITransport(app=create_app(emulator))
     version = {"anthropic-version": "2026-10-21"}
     async with httpx.AsyncClient(transport=transport, base_url="http://e", headers=version) as http:
-        for headers in [{}, {"x-api-key": "bad"}, {"authorization": "Bearer bad"},
-                        {"authorization": "Basic good-1"}]:
+        for headers in [
+            {},
+            {"x-api-key": "bad"},
+            {"authorization": "Bearer bad"},
+            {"authorization": "Basic good-1"},
+        ]:
             response = await http.post(BATCHES, json=body(1), headers=headers)
             assert response.status_code == 401
             error = response.json()
@@ -299,7 +311,9 @@ async def test_configured_keys_refuse_others(body: Body) -> None:
             assert error["error"]["type"] == "authentication_error"
             assert error["request_id"] == response.headers["request-id"]
         assert emulator.stats.batches_created == 0
-        assert (await http.post(BATCHES, json=body(1), headers={"x-api-key": "good-2"})).status_code == 200
+        assert (
+            await http.post(BATCHES, json=body(1), headers={"x-api-key": "good-2"})
+        ).status_code == 200
         bearer = {"authorization": "Bearer good-1"}
         assert (await http.get(BATCHES, headers=bearer)).status_code == 200
 

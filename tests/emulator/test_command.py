@@ -92,9 +92,28 @@ def test_command_reports_a_port_in_use(served: list[subprocess.Popen[str]]) -> N
 
 def test_options_reach_the_emulator() -> None:
     args = build_parser().parse_args(
-        ["--api-key", "a", "--api-key", "b", "--process-seconds", "5", "--cancel-seconds", "2",
-         "--expire-seconds", "60", "--seed", "9", "--fault-rate", "0.25",
-         "--drop-results-after", "10", "--max-body-bytes", "1000", "--max-requests", "7"]
+        [
+            "--api-key",
+            "a",
+            "--api-key",
+            "b",
+            "--process-seconds",
+            "5",
+            "--cancel-seconds",
+            "2",
+            "--expire-seconds",
+            "60",
+            "--seed",
+            "9",
+            "--fault-rate",
+            "0.25",
+            "--drop-results-after",
+            "10",
+            "--max-body-bytes",
+            "1000",
+            "--max-requests",
+            "7",
+        ]
     )
     emulator = emulator_from_args(args)
     assert emulator.api_keys == {"a", "b"}
@@ -106,8 +125,13 @@ def test_options_reach_the_emulator() -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--fault-rate", "1.5"], ["--process-seconds", "-1"], ["--port", "-2"],
-     ["--max-requests", "0"], ["--seed", "x"]],
+    [
+        ["--fault-rate", "1.5"],
+        ["--process-seconds", "-1"],
+        ["--port", "-2"],
+        ["--max-requests", "0"],
+        ["--seed", "x"],
+    ],
 )
 def test_bad_options_are_refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:

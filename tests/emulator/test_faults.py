@@ -74,10 +74,15 @@ async def test_faults_come_before_authentication() -> None:
 
 
 def ended_batch(emulator: Emulator, clock: ManualClock, n: int) -> str:
-    batch = emulator.create(HEADERS["x-api-key"], "2026-10-21", [
-        (f"r-{i}", b'{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}]}')
-        for i in range(n)
-    ], clock.now())
+    batch = emulator.create(
+        HEADERS["x-api-key"],
+        "2026-10-21",
+        [
+            (f"r-{i}", b'{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}]}')
+            for i in range(n)
+        ],
+        clock.now(),
+    )
     clock.advance(1)
     return batch.id
 
@@ -119,15 +124,18 @@ def test_first_download_is_cut_over_loopback() -> None:
     emulator = Emulator(clock=clock, drop_results_after=250)
     first, second = ended_batch(emulator, clock, 1000), ended_batch(emulator, clock, 100)
     timeout = httpx.Timeout(10.0)
-    with EmulatorServer(emulator) as server, httpx.Client(
-        base_url=server.base_url, headers=HEADERS, timeout=timeout
-    ) as http:
+    with (
+        EmulatorServer(emulator) as server,
+        httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=timeout) as http,
+    ):
         lines: list[str] = []
-        with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
-            with http.stream("GET", f"{BATCHES}/{first}/results") as response:
-                assert response.status_code == 200
-                assert response.headers["content-type"] == "application/x-jsonl"
-                lines.extend(response.iter_lines())
+        with (
+            pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)),
+            http.stream("GET", f"{BATCHES}/{first}/results") as response,
+        ):
+            assert response.status_code == 200
+            assert response.headers["content-type"] == "application/x-jsonl"
+            lines.extend(response.iter_lines())
         assert len(lines) == 250
         assert len(results_of(http.get(f"{BATCHES}/{first}/results"))) == 1000
         # fewer lines than the cut: nothing to drop
@@ -138,9 +146,10 @@ def test_first_download_is_cut_over_loopback() -> None:
 
 def test_faults_over_loopback_carry_retry_after() -> None:
     emulator = Emulator(clock=ManualClock(), fault_rate=1.0)
-    with EmulatorServer(emulator) as server, httpx.Client(
-        base_url=server.base_url, headers=HEADERS, timeout=10.0
-    ) as http:
+    with (
+        EmulatorServer(emulator) as server,
+        httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=10.0) as http,
+    ):
         response = http.get(BATCHES)
     assert response.status_code in FAULT_TYPES
     assert response.headers["retry-after"] == "0"

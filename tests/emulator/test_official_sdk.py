@@ -58,7 +58,11 @@ def check(report: dict[str, Any], server: EmulatorServer) -> None:
     assert report["cancel_status"] == "canceling" and report["cancel_initiated"]
     assert report["ended"]
     assert report["counts"] == {
-        "processing": 0, "succeeded": 1, "errored": 1, "canceled": 0, "expired": 0,
+        "processing": 0,
+        "succeeded": 1,
+        "errored": 1,
+        "canceled": 0,
+        "expired": 0,
     }
     assert report["results_url"].startswith(server.base_url + "/v1/messages/batches/")
     assert report["results"]["second"] == "error:invalid_request_error"
@@ -78,7 +82,9 @@ def test_official_sdk_2x(server: EmulatorServer) -> None:
 
 def test_official_sdk_1x(server: EmulatorServer) -> None:
     if not (ANTHROPIC_1 / "anthropic").is_dir():
-        pytest.skip(f"anthropic 1.x is not installed in {ANTHROPIC_1}: run scripts/official-sdk-envs")
+        pytest.skip(
+            f"anthropic 1.x is not installed in {ANTHROPIC_1}: run scripts/official-sdk-envs"
+        )
     report = run_scenario(server, str(ANTHROPIC_1))
     assert report["sdk"].startswith("1.")
     check(report, server)

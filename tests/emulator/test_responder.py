@@ -40,13 +40,20 @@ async def test_each_output_form_becomes_a_result() -> None:
         if kind == "text":
             return "plain text"
         if kind == "dict":
-            return {"content": [{"type": "tool_use", "id": "t1", "name": "f", "input": {}}],
-                    "stop_reason": "tool_use", "usage": {"output_tokens": 7}}
+            return {
+                "content": [{"type": "tool_use", "id": "t1", "name": "f", "input": {}}],
+                "stop_reason": "tool_use",
+                "usage": {"output_tokens": 7},
+            }
         if kind == "model":
-            return Message.model_validate({
-                "id": "msg_custom", "model": "other", "content": [{"type": "text", "text": "m"}],
-                "usage": {"input_tokens": 1, "output_tokens": 2},
-            })
+            return Message.model_validate(
+                {
+                    "id": "msg_custom",
+                    "model": "other",
+                    "content": [{"type": "text", "text": "m"}],
+                    "usage": {"input_tokens": 1, "output_tokens": 2},
+                }
+            )
         if kind == "returned":
             return ResponderError("overloaded_error", "busy", {"retry": True})
         if kind == "raised":
@@ -56,8 +63,11 @@ async def test_each_output_form_becomes_a_result() -> None:
         return 42  # type: ignore[return-value]
 
     kinds = ["text", "dict", "model", "returned", "raised", "bug", "wrong"]
-    body = {"requests": [{"custom_id": f"{k}-1", "params": make_body(1)["requests"][0]["params"]}
-                         for k in kinds]}
+    body = {
+        "requests": [
+            {"custom_id": f"{k}-1", "params": make_body(1)["requests"][0]["params"]} for k in kinds
+        ]
+    }
     results = await run(responder, body)
     assert sorted(r.custom_id for r in seen) == sorted(f"{k}-1" for k in kinds)  # once each
     assert all(r.api_version == "2026-10-21" and r.batch_id.startswith("msgbatch_") for r in seen)
@@ -93,11 +103,15 @@ async def test_a_responder_never_sees_invalid_params() -> None:
 
 
 def test_default_responder_is_deterministic_and_quotes_the_prompt() -> None:
-    params = {"model": "m", "max_tokens": 9, "messages": [
-        {"role": "user", "content": "first"},
-        {"role": "assistant", "content": "reply"},
-        {"role": "user", "content": [{"type": "text", "text": "second   question"}]},
-    ]}
+    params = {
+        "model": "m",
+        "max_tokens": 9,
+        "messages": [
+            {"role": "user", "content": "first"},
+            {"role": "assistant", "content": "reply"},
+            {"role": "user", "content": [{"type": "text", "text": "second   question"}]},
+        ],
+    }
     request = ResponderRequest("a", params, "msgbatch_x", "2026-10-21", 0)
     answer = default_responder(request)
     assert answer == default_responder(ResponderRequest("b", params, "msgbatch_y", "2023-06-01", 3))

@@ -29,12 +29,11 @@ def test_a_100k_batch_streams_its_results_with_flat_memory() -> None:
     ]
     content = json.dumps({"requests": requests}).encode()
     del requests
-    with EmulatorServer(emulator) as server, httpx.Client(
-        base_url=server.base_url, headers=HEADERS, timeout=60.0
-    ) as http:
-        created = http.post(
-            BATCHES, content=content, headers={"content-type": "application/json"}
-        )
+    with (
+        EmulatorServer(emulator) as server,
+        httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=60.0) as http,
+    ):
+        created = http.post(BATCHES, content=content, headers={"content-type": "application/json"})
         assert created.status_code == 200, created.text
         batch_id = created.json()["id"]
         assert created.json()["request_counts"]["processing"] == N

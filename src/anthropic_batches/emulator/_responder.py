@@ -35,7 +35,7 @@ __all__ = [
     "message_id",
 ]
 
-_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def _digest(*parts: str) -> bytes:
 
 def base62(data: bytes, length: int) -> str:
     """`length` base62 characters drawn from the first bytes of `data` (not reversible)."""
-    return "".join([_BASE62[b % 62] for b in data[:length]])
+    return "".join([BASE62[b % 62] for b in data[:length]])
 
 
 def message_id(batch_id: str, custom_id: str) -> str:
@@ -153,9 +153,7 @@ def _input_tokens(params: Mapping[str, Any]) -> int:
     size = len(_text_of(params.get("system")))
     messages = params.get("messages")
     if isinstance(messages, list):
-        size += sum(
-            len(_text_of(m.get("content"))) + 8 for m in messages if isinstance(m, dict)
-        )
+        size += sum(len(_text_of(m.get("content"))) + 8 for m in messages if isinstance(m, dict))
     return size // 4 + 1
 
 

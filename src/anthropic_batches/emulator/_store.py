@@ -35,7 +35,7 @@ from typing import Any
 
 from .._validation import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
 from ._clock import Clock, WallClock
-from ._responder import Responder, ResponderRequest, answer, base62, default_responder
+from ._responder import BASE62, Responder, ResponderRequest, answer, base62, default_responder
 
 __all__ = ["Emulator", "EmulatorStats", "Refusal"]
 
@@ -66,6 +66,17 @@ class Refusal(Exception):
         self.type = type
         self.message = message
         self.headers = headers or {}
+
+
+def _sortable(number: int, width: int) -> str:
+    """`number` in base62, zero-padded to `width`: sorts like the number (ASCII order)."""
+    digits = []
+    for _ in range(width):
+        number, rest = divmod(number, 62)
+        digits.append(BASE62[rest])
+    if number:
+        raise OverflowError("batch sequence exhausted")
+    return "".join(reversed(digits))
 
 
 def not_found(what: str) -> Refusal:
@@ -225,11 +236,11 @@ class Emulator:
         return None
 
     def _new_batch_id(self) -> str:
+        # A zero-padded base62 sequence number first, so ids sort in creation order (the
+        # list's "newest first" and its cursors rely on it), then random characters.
         self._sequence += 1
         return (
-            "msgbatch_01"
-            + base62(self._sequence.to_bytes(8, "big"), 8)[::-1]
-            + base62(self._ids_rng.randbytes(16), 14)
+            "msgbatch_01" + _sortable(self._sequence, 8) + base62(self._ids_rng.randbytes(14), 14)
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -279,7 +290,11 @@ class Emulator:
             custom_id = batch.custom_ids[index]
             if position < done:
                 request = ResponderRequest(
-                    custom_id, _DECODER.decode(params[index].decode()), batch.id, batch.api_version, index
+                    custom_id,
+                    _DECODER.decode(params[index].decode()),
+                    batch.id,
+                    batch.api_version,
+                    index,
                 )
                 result = answer(request, self.responder)
             else:
