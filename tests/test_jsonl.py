@@ -90,3 +90,11 @@ def test_parse_result_not_a_result_names_field() -> None:
     assert info.value.line_number == 3
     with pytest.raises(ResultsDecodeError, match="not a batch result"):
         parse_result(4, b"[1, 2]")
+
+
+def test_json_line_keeps_the_exact_bytes() -> None:
+    line = b'{"result":{"type":"canceled","x":1},   "custom_id":"r9"}'
+    result = parse_result(1, line)
+    assert result.json_line() == line
+    built = type(result).model_validate({"custom_id": "r9", "result": {"type": "expired"}})
+    assert json.loads(built.json_line()) == {"custom_id": "r9", "result": {"type": "expired"}}

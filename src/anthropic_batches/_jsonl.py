@@ -80,7 +80,7 @@ def parse_result(line_number: int, line: bytes) -> BatchResult:
             number.
     """
     try:
-        return BatchResult.model_validate_json(line)
+        result = BatchResult.model_validate_json(line)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         if first["type"].startswith("json_"):
@@ -89,3 +89,5 @@ def parse_result(line_number: int, line: bytes) -> BatchResult:
             where = ".".join(str(p) for p in first["loc"]) or "line"
             reason = f"not a batch result: {where}: {first['msg']}"
         raise ResultsDecodeError(line_number, line, reason) from None
+    result._raw = line
+    return result

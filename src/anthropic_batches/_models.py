@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Tag
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, PrivateAttr, Tag
 
 __all__ = [
     "BatchRequest",
@@ -345,6 +345,18 @@ class BatchResult(_Model):
     """The `custom_id` of the request: the only way to match results to requests."""
     result: Result
     """How the request ended; `result.type` tells which variant."""
+
+    _raw: bytes | None = PrivateAttr(default=None)
+
+    def json_line(self) -> bytes:
+        """The result as one line of JSON (no newline).
+
+        For a result read from a results file, these are the exact bytes the API sent, field
+        order and unknown fields included; otherwise the model serialized.
+        """
+        if self._raw is not None:
+            return self._raw
+        return self.model_dump_json(exclude_unset=True).encode("utf-8")
 
 
 def utc_isoformat(value: datetime) -> str:

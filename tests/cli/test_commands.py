@@ -6,10 +6,11 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from cli_helpers import Ran, request, write_requests
+import httpx
+from cli_helpers import KEY, Ran, request, write_requests
 
 from anthropic_batches.cli import hoist_global_options
-from anthropic_batches.emulator import Emulator, ManualClock
+from anthropic_batches.emulator import Emulator, EmulatorServer, ManualClock
 
 
 def submit(cli: Callable[..., Ran], tmp_path: Path, n: int = 3, per_batch: int = 2) -> list[str]:
@@ -40,7 +41,7 @@ def test_submit_bad_file_exit_3(
 
 
 def test_status_wait_results_cancel_delete_list(
-    cli: Callable[..., Ran], clock: ManualClock, tmp_path: Path
+    cli: Callable[..., Ran], clock: ManualClock, tmp_path: Path, server: EmulatorServer
 ) -> None:
     first, second = submit(cli, tmp_path, n=4, per_batch=2)
     ran = cli("status", first)
@@ -60,7 +61,12 @@ def test_status_wait_results_cancel_delete_list(
     assert sorted(json.loads(line)["custom_id"] for line in ran.out.splitlines()) == ["r0", "r1"]
     out = tmp_path / "res.jsonl"
     assert cli("results", second, "-o", str(out)).code == 0
-    assert len(out.read_text().splitlines()) == 2
+    served = httpx.get(
+        f"{server.base_url}/v1/messages/batches/{second}/results",
+        headers={"x-api-key": KEY, "anthropic-version": "2026-10-21"},
+    )
+    # Byte for byte the lines the API sent (the order of lines may differ per download).
+    assert sorted(out.read_bytes().splitlines()) == sorted(served.content.splitlines())
 
     ran = cli("list", "--limit", "1")
     assert ran.code == 0

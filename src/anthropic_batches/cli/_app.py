@@ -5,7 +5,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, BinaryIO
 
 import typer
 
@@ -205,7 +205,7 @@ def results(
             with _opened(output) as out:
                 async with stream:
                     async for result in stream:
-                        out.write(result.model_dump_json(exclude_unset=True) + "\n")
+                        out.write(result.json_line() + b"\n")
                         count += 1
         settings.info(f"{count} results")
 
@@ -213,12 +213,14 @@ def results(
 
 
 @contextlib.contextmanager
-def _opened(output: str) -> Iterator[TextIO]:
+def _opened(output: str) -> Iterator[BinaryIO]:
+    # Bytes out: each result line is written exactly as the API sent it.
     if output == "-":
-        yield sys.stdout
         sys.stdout.flush()
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
         return
-    with open(output, "w", encoding="utf-8") as f:
+    with open(output, "wb") as f:
         yield f
 
 

@@ -103,7 +103,7 @@ class OutputWriter:
 
     def write(self, result: BatchResult) -> None:
         """One result, one line, as the API gave it."""
-        self._file.write(result.model_dump_json(exclude_unset=True).encode("utf-8") + b"\n")
+        self._file.write(result.json_line() + b"\n")
 
     def part_done(self, part: JobPart) -> None:
         """Make the part's lines durable before the state says it was downloaded."""
