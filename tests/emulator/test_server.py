@@ -1,0 +1,46 @@
+"""`EmulatorServer` (the loopback server for tests and demos) and `serve_main` in-process."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from emulator.support import BATCHES, HEADERS, make_body
+
+from anthropic_batches.emulator import Emulator, EmulatorServer, ManualClock, serve_main
+
+
+async def test_async_context_manager_serves_and_stops() -> None:
+    server = EmulatorServer(clock=ManualClock(), process_seconds=0)
+    async with server:
+        url = server.base_url
+        async with httpx.AsyncClient(base_url=url, headers=HEADERS, timeout=10.0) as http:
+            created = await http.post(BATCHES, json=make_body(1))
+            assert created.status_code == 200
+            assert created.json()["processing_status"] == "ended"
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = server.base_url
+    async with httpx.AsyncClient(headers=HEADERS, timeout=5.0) as http:
+        with pytest.raises(httpx.ConnectError):
+            await http.get(url + BATCHES)
+
+
+def test_a_server_runs_once_at_a_time() -> None:
+    emulator = Emulator(clock=ManualClock())
+    server = EmulatorServer(emulator)
+    assert server.emulator is emulator
+    server.stop()  # stopping a server that never started is harmless
+    with server:
+        with pytest.raises(RuntimeError, match="already running"):
+            server.start()
+        assert httpx.get(server.base_url + BATCHES, headers=HEADERS, timeout=5.0).status_code == 200
+    with server:  # and it can be started again
+        assert httpx.get(server.base_url + BATCHES, headers=HEADERS, timeout=5.0).status_code == 200
+
+
+def test_serve_main_reports_an_address_it_cannot_bind(capsys: pytest.CaptureFixture[str]) -> None:
+    with EmulatorServer(clock=ManualClock()) as server:
+        port = server.base_url.rsplit(":", 1)[1]
+        assert serve_main(["--port", port]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "cannot listen on 127.0.0.1:" in captured.err
