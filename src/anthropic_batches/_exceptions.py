@@ -26,6 +26,7 @@ ones users of the official SDK know.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -209,13 +210,9 @@ class BatchValidationError(BatchesError, ValueError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = list(problems)
-        lines = [str(p) for p in self.problems[: self.SHOWN]]
-        more = len(self.problems) - len(lines)
-        if more > 0:
-            lines.append(f"... and {more} more")
-        n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''} in the batch requests; nothing was sent:"
-        super().__init__(head + "\n  " + "\n  ".join(lines))
+        super().__init__(
+            list_problems(self.problems, "in the batch requests; nothing was sent", self.SHOWN)
+        )
 
 
 class ResultsDecodeError(BatchesError):
@@ -255,6 +252,15 @@ class WaitTimeoutError(BatchesError, TimeoutError):
         self.batch = batch
         what = f"batch {batch.id} ({batch.processing_status})" if batch else "the batch"
         super().__init__(f"{what} did not end within {timeout:g} s")
+
+
+def list_problems(problems: Sequence[object], where: str, shown: int) -> str:
+    """A message counting `problems` and spelling out the first `shown` of them."""
+    lines = [str(p) for p in problems[:shown]]
+    if len(problems) > shown:
+        lines.append(f"... and {len(problems) - shown} more")
+    n = len(problems)
+    return f"{n} problem{'s' if n != 1 else ''} {where}:\n  " + "\n  ".join(lines)
 
 
 STATUS_ERRORS: dict[int, type[APIStatusError]] = {

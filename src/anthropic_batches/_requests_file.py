@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ._exceptions import BatchesError, Problem
+from ._exceptions import BatchesError, Problem, list_problems
 from ._shared import DEFAULT_API_VERSION
 from ._validation import MAX_BATCH_BYTES, custom_id_problem, serialize_request
 
@@ -55,13 +55,9 @@ class RequestsFileError(BatchesError, ValueError):
     def __init__(self, path: str, problems: list[FileProblem]) -> None:
         self.path = path
         self.problems = list(problems)
-        lines = [str(p) for p in self.problems[: self.SHOWN]]
-        more = len(self.problems) - len(lines)
-        if more > 0:
-            lines.append(f"... and {more} more")
-        n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''} in {path}; nothing was submitted:"
-        super().__init__(head + "\n  " + "\n  ".join(lines))
+        super().__init__(
+            list_problems(self.problems, f"in {path}; nothing was submitted", self.SHOWN)
+        )
 
 
 def _describe(problem: Problem) -> str:
