@@ -44,3 +44,25 @@ def test_serve_main_reports_an_address_it_cannot_bind(capsys: pytest.CaptureFixt
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "cannot listen on 127.0.0.1:" in captured.err
+
+
+async def test_the_app_answers_lifespan_and_ignores_other_scopes() -> None:
+    from anthropic_batches.emulator import create_app
+
+    app = create_app(clock=ManualClock())
+    incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return incoming.pop(0)
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    await app({"type": "lifespan"}, receive, send)  # type: ignore[arg-type]
+    assert [m["type"] for m in sent] == [
+        "lifespan.startup.complete",
+        "lifespan.shutdown.complete",
+    ]
+    await app({"type": "websocket"}, receive, send)  # type: ignore[arg-type]
+    assert len(sent) == 2  # nothing sent for a scope the API does not serve
