@@ -158,18 +158,23 @@ async def test_faults_and_dropped_downloads_deliver_each_result_once(clock: Manu
             for part in range(3):
                 batch = await client.messages.batches.create(requests(1000, prefix=f"p{part}_"))
                 ids.append(batch.id)
+            extra = await client.messages.batches.create(requests(5, prefix="x"))
+            canceling = await client.messages.batches.cancel(extra.id)
+            assert canceling.processing_status == "canceling"
+            assert (await client.messages.batches.get(extra.id)).id == extra.id
+            ids.append(extra.id)
             clock.advance(2)
             seen: list[str] = []
             for batch_id in ids:
                 done = await client.messages.batches.wait(batch_id, poll_interval=0.01)
                 async with client.messages.batches.results(done) as stream:
                     seen.extend([r.custom_id async for r in stream])
-                    assert stream.resumes == 1
+                    assert stream.resumes == (1 if batch_id != extra.id else 0)
             listed = [b.id async for b in client.messages.batches.iter(limit=2)]
             assert sorted(listed) == sorted(ids)
             for batch_id in ids:
                 await client.messages.batches.delete(batch_id)
-    assert len(seen) == 3000 and len(set(seen)) == 3000
+    assert len(seen) == 3005 and len(set(seen)) == 3005
     assert sum(flaky.stats.faults.values()) > 0
-    assert flaky.stats.batches_created == 3
+    assert flaky.stats.batches_created == 4
     assert flaky.stats.results_dropped == 3

@@ -159,18 +159,23 @@ def test_faults_and_dropped_downloads_deliver_each_result_once(clock: ManualCloc
             for part in range(3):
                 batch = client.messages.batches.create(requests(1000, prefix=f"p{part}_"))
                 ids.append(batch.id)
+            extra = client.messages.batches.create(requests(5, prefix="x"))
+            canceling = client.messages.batches.cancel(extra.id)
+            assert canceling.processing_status == "canceling"
+            assert (client.messages.batches.get(extra.id)).id == extra.id
+            ids.append(extra.id)
             clock.advance(2)
             seen: list[str] = []
             for batch_id in ids:
                 done = client.messages.batches.wait(batch_id, poll_interval=0.01)
                 with client.messages.batches.results(done) as stream:
                     seen.extend([r.custom_id for r in stream])
-                    assert stream.resumes == 1
+                    assert stream.resumes == (1 if batch_id != extra.id else 0)
             listed = [b.id for b in client.messages.batches.iter(limit=2)]
             assert sorted(listed) == sorted(ids)
             for batch_id in ids:
                 client.messages.batches.delete(batch_id)
-    assert len(seen) == 3000 and len(set(seen)) == 3000
+    assert len(seen) == 3005 and len(set(seen)) == 3005
     assert sum(flaky.stats.faults.values()) > 0
-    assert flaky.stats.batches_created == 3
+    assert flaky.stats.batches_created == 4
     assert flaky.stats.results_dropped == 3
