@@ -53,7 +53,7 @@ async def serve(app: Any) -> AsyncIterator[str]:
     )
     server = uvicorn.Server(config)
     # Signals stay with pytest: the server is stopped through should_exit.
-    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         deadline = time.monotonic() + 10

@@ -65,7 +65,7 @@ def blocks_of(page: Path) -> list[Block]:
     return blocks
 
 
-PAGES = sorted(DOCS.rglob("*.md")) + [ROOT / "README.md"]
+PAGES = [*sorted(DOCS.rglob("*.md")), ROOT / "README.md"]
 PYTHON = {page: [b for b in blocks_of(page) if b.language in ("python", "py")] for page in PAGES}
 RUNNABLE = {page: [b for b in found if not b.includes] for page, found in PYTHON.items()}
 
