@@ -1,0 +1,1 @@
+"""The benchmark suite of anthropic-batches: see bench/README.md."""
