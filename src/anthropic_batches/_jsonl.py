@@ -60,16 +60,21 @@ class LineDecoder:
         return len(self._buffer)
 
     def _split(self, raw_lines: list[bytes]) -> list[tuple[int, bytes]]:
-        out: list[tuple[int, bytes]] = []
-        number = self.line_number
-        for line in raw_lines:
-            number += 1
-            if line.endswith(b"\r"):
-                line = line[:-1]
-            if line and not line.isspace():
-                out.append((number, line))
-        self.line_number = number
-        return out
+        start = self.line_number + 1
+        self.line_number += len(raw_lines)
+        if any(line.endswith(b"\r") for line in raw_lines):
+            raw_lines = [line[:-1] if line.endswith(b"\r") else line for line in raw_lines]
+        # One comprehension, not a loop of appends: this runs once per line (issue 6).
+        return [
+            (number, line)
+            for number, line in enumerate(raw_lines, start)
+            if line and not line.isspace()
+        ]
+
+
+_validate_json = BatchResult.model_validate_json
+# `_raw` is a plain slot; setting it directly skips pydantic's `__setattr__` dispatch.
+_set_raw = object.__setattr__
 
 
 def parse_result(line_number: int, line: bytes) -> BatchResult:
@@ -80,14 +85,16 @@ def parse_result(line_number: int, line: bytes) -> BatchResult:
             number.
     """
     try:
-        result = BatchResult.model_validate_json(line)
+        result = _validate_json(line)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         if first["type"].startswith("json_"):
             reason = f"not valid JSON ({first['msg']})"
         else:
-            where = ".".join(str(p) for p in first["loc"]) or "line"
+            # Leave out the union branch labels pydantic puts in the path
+            # ("tagged-union[...]", "function-after[...]"): they name no field.
+            where = ".".join(str(p) for p in first["loc"] if "[" not in str(p)) or "line"
             reason = f"not a batch result: {where}: {first['msg']}"
         raise ResultsDecodeError(line_number, line, reason) from None
-    result._raw = line
+    _set_raw(result, "_raw", line)
     return result
