@@ -139,6 +139,8 @@ def _check_line(
         return None, [f"invalid JSON: {exc.msg} (column {exc.colno})"]
     except RecursionError:
         return None, ["invalid JSON: nested too deeply"]
+    except ValueError:  # a number too long to convert (sys.get_int_max_str_digits)
+        return None, ["invalid JSON: a number has too many digits"]
     if not isinstance(data, dict):
         names: dict[type, str] = {list: "a list", str: "a string", type(None): "null"}
         kind = names.get(type(data), type(data).__name__)
