@@ -71,7 +71,8 @@ class _Download:
 
 
 class AsyncResultStream:
-    """An async iterator of a batch's `BatchResult`s, and an async context manager.
+    """A batch's `BatchResult`s, one at a time: read them with `async for`, inside
+    `async with` to close the download on leaving the block.
 
     Attributes:
         batch_id: The batch whose results these are.

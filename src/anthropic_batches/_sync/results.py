@@ -72,7 +72,8 @@ class _Download:
 
 
 class ResultStream:
-    """An async iterator of a batch's `BatchResult`s, and an async context manager.
+    """A batch's `BatchResult`s, one at a time: read them with `for`, inside
+    `with` to close the download on leaving the block.
 
     Attributes:
         batch_id: The batch whose results these are.
