@@ -101,9 +101,7 @@ async def test_not_found_is_not_transient_for_an_id(clock: Clock) -> None:
 
 
 async def test_not_found_just_after_create_is_waited_out(clock: Clock) -> None:
-    fresh = MessageBatch.model_validate(
-        batch_json("b1", created_at=datetime.now(UTC).isoformat())
-    )
+    fresh = MessageBatch.model_validate(batch_json("b1", created_at=datetime.now(UTC).isoformat()))
     client = client_for([httpx.Response(404, json={}), ok("ended")])
     assert (await client.messages.batches.wait(fresh)).ended
     old = MessageBatch.model_validate(batch_json("b1"))
