@@ -194,7 +194,27 @@ async def _interrupted(settings: Settings, job: AsyncJob, cancel: bool) -> int:
             "cancel with: anthropic-batches cancel ID (or pass --cancel-on-interrupt)"
         )
     if job.state_path is not None:
-        command = shlex.join(["anthropic-batches", *settings.argv])
+        argv, had_key = without_api_key(settings.argv)
+        command = shlex.join(["anthropic-batches", *argv])
         console.print(f"the state is saved in {escape(str(job.state_path))}; resume with:")
         console.print(f"  {escape(command)}", soft_wrap=True)
+        if had_key:
+            console.print("(with your API key: --api-key or ANTHROPIC_API_KEY)")
     return EXIT_INTERRUPTED
+
+
+def without_api_key(argv: list[str]) -> tuple[list[str], bool]:
+    """The command line without `--api-key KEY`: the key is never printed (issue 7)."""
+    kept: list[str] = []
+    found = False
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--api-key":
+            found = skip = True
+        elif arg.startswith("--api-key="):
+            found = True
+        else:
+            kept.append(arg)
+    return kept, found

@@ -92,10 +92,14 @@ def _bad(message: str) -> Refusal:
 
 
 async def _read_body(request: Request, limit: int, emulator: Emulator) -> bytes:
+    # The connection is closed after the answer, so the rest of a body too large is never
+    # even read off the socket (without it, the server drains the whole body to reuse the
+    # connection: a client sending 1 GB would send all of it).
     too_large = Refusal(
         413,
         "request_too_large",
         f"Request exceeds the maximum size of {limit} bytes for a message batch.",
+        {"connection": "close"},
     )
     declared = request.headers.get("content-length")
     if declared is not None:
