@@ -172,6 +172,51 @@ async def test_a_create_cut_off_before_its_answer_is_reported_on_resume(
     assert "may have created a batch" in caplog.text
 
 
+async def test_a_batch_made_by_a_create_cut_off_before_its_answer_is_used_on_resume(
+    async_job_client: AsyncClient,
+    job_emulator: Emulator,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Regression (issue 7): a run killed after the API created a batch but before the state
+    recorded it submitted that part again on resume: a second batch, billed twice."""
+    state = tmp_path / "s.json"
+    requests = [req("a"), req("b"), req("c")]
+    job = AsyncJob(async_job_client, requests, state_path=state, max_requests=2, **FAST)
+    first = await job.submit_part(0)
+    job.state.parts[1].submitting_at = datetime.now(UTC).isoformat()
+    job.state.save(state)
+    # what the cut-off create made, and a batch of another size made meanwhile
+    made = await async_job_client.messages.batches.create(requests[2:])
+    await async_job_client.messages.batches.create([req("x"), req("y")])
+    again = AsyncJob(async_job_client, requests, state_path=state, max_requests=2, **FAST)
+    with caplog.at_level(logging.WARNING, logger="anthropic_batches"):
+        assert await again.submit() == [first, made.id]
+    assert f"did make batch {made.id}; using it" in caplog.text
+    assert job_emulator.stats.batches_created == 3
+    assert sorted(r.custom_id for r in await collect(again)) == ["a", "b", "c"]
+    assert json.loads(state.read_text())["parts"][1]["batch_id"] == made.id
+
+
+async def test_two_batches_that_could_be_the_cut_off_create_are_not_guessed_between(
+    async_job_client: AsyncClient,
+    job_emulator: Emulator,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    state = tmp_path / "s.json"
+    job = AsyncJob(async_job_client, [req("a")], state_path=state)
+    job.state.parts[0].submitting_at = datetime.now(UTC).isoformat()
+    job.state.save(state)
+    others = [(await async_job_client.messages.batches.create([req("z")])).id for _ in range(2)]
+    again = AsyncJob(async_job_client, [req("a")], state_path=state)
+    with caplog.at_level(logging.WARNING, logger="anthropic_batches"):
+        [batch_id] = await again.submit()
+    assert batch_id not in others
+    assert "may have created a batch" in caplog.text
+    assert job_emulator.stats.batches_created == 3
+
+
 async def test_resubmit_failed_requests(
     async_job_client: AsyncClient, job_emulator: Emulator
 ) -> None:

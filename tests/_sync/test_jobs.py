@@ -173,6 +173,51 @@ def test_a_create_cut_off_before_its_answer_is_reported_on_resume(
     assert "may have created a batch" in caplog.text
 
 
+def test_a_batch_made_by_a_create_cut_off_before_its_answer_is_used_on_resume(
+    job_client: Client,
+    job_emulator: Emulator,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Regression (issue 7): a run killed after the API created a batch but before the state
+    recorded it submitted that part again on resume: a second batch, billed twice."""
+    state = tmp_path / "s.json"
+    requests = [req("a"), req("b"), req("c")]
+    job = Job(job_client, requests, state_path=state, max_requests=2, **FAST)
+    first = job.submit_part(0)
+    job.state.parts[1].submitting_at = datetime.now(UTC).isoformat()
+    job.state.save(state)
+    # what the cut-off create made, and a batch of another size made meanwhile
+    made = job_client.messages.batches.create(requests[2:])
+    job_client.messages.batches.create([req("x"), req("y")])
+    again = Job(job_client, requests, state_path=state, max_requests=2, **FAST)
+    with caplog.at_level(logging.WARNING, logger="anthropic_batches"):
+        assert again.submit() == [first, made.id]
+    assert f"did make batch {made.id}; using it" in caplog.text
+    assert job_emulator.stats.batches_created == 3
+    assert sorted(r.custom_id for r in collect(again)) == ["a", "b", "c"]
+    assert json.loads(state.read_text())["parts"][1]["batch_id"] == made.id
+
+
+def test_two_batches_that_could_be_the_cut_off_create_are_not_guessed_between(
+    job_client: Client,
+    job_emulator: Emulator,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    state = tmp_path / "s.json"
+    job = Job(job_client, [req("a")], state_path=state)
+    job.state.parts[0].submitting_at = datetime.now(UTC).isoformat()
+    job.state.save(state)
+    others = [(job_client.messages.batches.create([req("z")])).id for _ in range(2)]
+    again = Job(job_client, [req("a")], state_path=state)
+    with caplog.at_level(logging.WARNING, logger="anthropic_batches"):
+        [batch_id] = again.submit()
+    assert batch_id not in others
+    assert "may have created a batch" in caplog.text
+    assert job_emulator.stats.batches_created == 3
+
+
 def test_resubmit_failed_requests(
     job_client: Client, job_emulator: Emulator
 ) -> None:

@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -35,6 +35,8 @@ __all__ = ["AsyncJob"]
 logger = logging.getLogger("anthropic_batches")
 
 ProgressCallback = Callable[[JobProgress], object]
+#: How far the API's clock may be behind this machine's, for `_unrecorded_batch`.
+_CLOCK_SKEW = timedelta(minutes=5)
 
 
 class AsyncJob:
@@ -161,6 +163,16 @@ class AsyncJob:
         if saved.batch_id is not None:
             return saved.batch_id
         if saved.submitting_at is not None:
+            found = await self._unrecorded_batch(index, saved.submitting_at)
+            if found is not None:
+                logger.warning(
+                    "part %d: the create cut off at %s did make batch %s; using it",
+                    index,
+                    saved.submitting_at,
+                    found.id,
+                )
+                self._recorded(index, found)
+                return found.id
             logger.warning(
                 "part %d: a create started at %s got no recorded answer (interrupted?); "
                 "it may have created a batch this job does not know of: check the batch list",
@@ -171,11 +183,38 @@ class AsyncJob:
         self._save()
         requests = cast("Sequence[BatchRequest | dict[str, Any]]", part.requests)
         batch = await self._client.messages.batches.create(requests, **self._limits)
+        self._recorded(index, batch)
+        return batch.id
+
+    def _recorded(self, index: int, batch: MessageBatch) -> None:
+        saved = self.state.parts[index]
         saved.batch_id, saved.status = batch.id, batch.processing_status
         self._batches[index] = batch
         self._save()
         self._report()
-        return batch.id
+
+    async def _unrecorded_batch(self, index: int, since: str) -> MessageBatch | None:
+        """The batch made by a create whose answer was never recorded, if it can be told.
+
+        A process killed after the API created a batch but before the state was saved would
+        otherwise submit the part twice (issue 7). The API takes no idempotency key, so the
+        batch is recognised by what is known of it: created since the create started (less a
+        margin for clock skew), as many requests as the part, and not one of this job's. Only
+        a single such batch is taken; with more, which one is the part's cannot be told.
+        """
+        try:
+            start = datetime.fromisoformat(since) - _CLOCK_SKEW
+        except ValueError:
+            return None
+        known = {p.batch_id for p in self.state.parts if p.batch_id is not None}
+        size = len(self.parts[index])
+        found: list[MessageBatch] = []
+        async for batch in self._client.messages.batches.iter(limit=100):
+            if batch.created_at < start:
+                break  # newest first: the rest are older still
+            if batch.id not in known and batch.request_counts.total == size:
+                found.append(batch)
+        return found[0] if len(found) == 1 else None
 
     async def wait(self, *, timeout: float | None = None) -> list[MessageBatch]:
         """Submit what is not submitted, then wait until every part's batch has ended.
