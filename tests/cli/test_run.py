@@ -6,8 +6,11 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from cli_helpers import Ran, request, write_requests
 
+from anthropic_batches._split import JobPart
+from anthropic_batches.cli._run import OutputWriter
 from anthropic_batches.emulator import Emulator, ManualClock
 
 
@@ -129,6 +132,57 @@ def test_partial_output_is_truncated_to_the_last_complete_batch(
     assert again.code == 0
     assert sorted(r["custom_id"] for r in lines(out)) == [f"r{i}" for i in range(6)]  # type: ignore[type-var]
     assert emulator.stats.create_calls == 2
+
+
+def test_the_output_appears_only_once_every_result_is_in_it(
+    cli: Callable[..., Ran],
+    emulator: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression (issue 7): a run that died while downloading left the output file
+    half-written, with a torn last line and only some of the results."""
+    src = write_requests(tmp_path / "in.jsonl", [request(f"r{i}") for i in range(6)])
+    out = tmp_path / "out.jsonl"
+    out.write_text("an earlier output\n")
+    args = ("run", str(src), "-o", str(out), "--max-requests", "3", "--poll-interval", "0.01")
+    part_done = OutputWriter.part_done
+
+    def then_fail(writer: OutputWriter, part: JobPart) -> None:
+        part_done(writer, part)
+        emulator.fault_rate = 1.0  # every request from now on fails
+
+    monkeypatch.setattr(OutputWriter, "part_done", then_fail)
+    failed = cli(*args)
+    assert failed.code == 1
+    assert out.read_text() == "an earlier output\n"
+    partial = tmp_path / "out.jsonl.partial"
+    assert len(lines(partial)) == 3  # the first batch, whole
+    monkeypatch.undo()
+    emulator.fault_rate = 0.0
+    again = cli(*args)
+    assert again.code == 0, again.err
+    assert sorted(r["custom_id"] for r in lines(out)) == [f"r{i}" for i in range(6)]  # type: ignore[type-var]
+    assert not partial.exists()
+    assert emulator.stats.create_calls == 2
+
+
+def test_a_device_as_the_output_is_written_directly(
+    cli: Callable[..., Ran], tmp_path: Path
+) -> None:
+    src = write_requests(tmp_path / "in.jsonl", [request("a")])
+    ran = cli(
+        "run",
+        str(src),
+        "-o",
+        "/dev/null",
+        "--state",
+        str(tmp_path / "s.json"),
+        "--poll-interval",
+        "0.01",
+    )
+    assert ran.code == 0, ran.err
+    assert "Results: 1 succeeded" in ran.err
 
 
 def test_different_input_with_the_same_state_is_refused(

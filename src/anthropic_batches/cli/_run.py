@@ -74,13 +74,21 @@ class InterruptGuard:
 
 
 class OutputWriter:
-    """Results to a file (resumable: truncated to what the state recorded) or stdout."""
+    """Results to a file or stdout.
+
+    A file is written as `OUTPUT.partial` and renamed to OUTPUT once it holds every result,
+    so OUTPUT is never left half-written (issue 7): a crash leaves the partial file, which a
+    re-run truncates to the size the state recorded and carries on. A device or pipe named
+    as the output is written directly.
+    """
 
     def __init__(self, output: str, state: JobState, settings: Settings) -> None:
         self.state = state
         self.include_downloaded = False
         self._file: BinaryIO
         self._owned = output != "-"
+        self._done: Path | None = None  # where the partial file goes once complete
+        self._regular = True  # a device or pipe cannot be synced
         if not self._owned:
             self._file = sys.stdout.buffer
             self.include_downloaded = True
@@ -88,8 +96,17 @@ class OutputWriter:
         path = Path(output)
         recorded = state.output_bytes or 0
         downloaded = any(p.downloaded for p in state.parts)
-        if downloaded and path.exists() and path.stat().st_size >= recorded:
-            self._file = open(path, "r+b")  # noqa: SIM115 - closed by close()
+        partial = path.with_name(path.name + ".partial")
+        if path.exists() and not path.is_file():
+            target, self._regular = path, False
+        elif partial.exists() or not all(p.downloaded for p in state.parts):
+            target, self._done = partial, path
+            if downloaded and not partial.exists() and path.exists():
+                os.replace(path, partial)  # an unfinished output written in place
+        else:
+            target = path  # a finished job run again: nothing more to write
+        if downloaded and target.exists() and target.stat().st_size >= recorded:
+            self._file = open(target, "r+b")  # noqa: SIM115 - closed by close()
             self._file.truncate(recorded)
             self._file.seek(recorded)
         else:
@@ -99,7 +116,7 @@ class OutputWriter:
                     "downloading every batch again"
                 )
                 self.include_downloaded = True
-            self._file = open(path, "wb")  # noqa: SIM115 - closed by close()
+            self._file = open(target, "wb")  # noqa: SIM115 - closed by close()
 
     def write(self, result: BatchResult) -> None:
         """One result, one line, as the API gave it."""
@@ -109,14 +126,28 @@ class OutputWriter:
         """Make the part's lines durable before the state says it was downloaded."""
         self._file.flush()
         if self._owned:
-            os.fsync(self._file.fileno())
+            self._sync()
             self.state.output_bytes = self._file.tell()
+
+    def finish(self) -> None:
+        """Every result is written: the partial file becomes the output."""
+        self.close()
+        if self._done is not None:
+            os.replace(self._file.name, self._done)
+            self._done = None
 
     def close(self) -> None:
         """Flush, and close the file (never stdout)."""
+        if self._file.closed:
+            return
         self._file.flush()
         if self._owned:
+            self._sync()
             self._file.close()
+
+    def _sync(self) -> None:
+        if self._regular:
+            os.fsync(self._file.fileno())
 
 
 async def run_job(
@@ -168,6 +199,7 @@ async def run_job(
                         on_part_downloaded=writer.part_done,
                     ):
                         writer.write(result)
+                    writer.finish()
                 finally:
                     writer.close()
             except asyncio.CancelledError:
