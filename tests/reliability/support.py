@@ -105,3 +105,23 @@ def stop(proc: subprocess.Popen[Any], grace: float = 5.0) -> None:
     for stream in (proc.stdout, proc.stderr):
         if stream is not None:
             stream.close()
+
+
+def tcp_connections(port: int, pid: int | str = "self") -> int:
+    """How many established TCP connections a process holds to `port` (Linux /proc)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+    count = 0
+    for table in ("tcp", "tcp6"):
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/net/{table}") as f:
+            next(f)  # the header
+            for line in f:
+                fields = line.split()
+                established = fields[3] == "01"
+                if established and int(fields[2].rsplit(":", 1)[1], 16) == port:
+                    count += fields[9] in inodes
+    return count
