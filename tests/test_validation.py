@@ -120,3 +120,45 @@ def test_message_is_capped_but_problems_kept() -> None:
     assert len(info.value.problems) == 50
     assert "... and 30 more" in str(info.value)
     assert str(info.value).startswith("50 problems in the batch requests; nothing was sent")
+
+
+_AWKWARD = [
+    "plain",
+    "caf\u00e9 \u6771\u4eac \U0001f600",
+    "line\nbreak\ttab \x00\x1f\x7f",
+    'quote " backslash \\ slash /',
+    "\u2028\u2029 separators",
+    "",
+]
+_NUMBERS = [0, -0.0, 0.5, 1.0, 1e-4, 3.14159, 1e15, 1e16, 1e-5, 2.5e-300, 1e300, 10**30, -7]
+
+
+def test_body_bytes_equal_json_dumps_whatever_the_data() -> None:
+    # The size limits (and the splitting of a job) count the bytes `json.dumps` makes, so the
+    # body sent must be those bytes exactly, whichever encoder made them.
+    requests = [
+        req(
+            f"r{i}",
+            system=text,
+            metadata={"user_id": text, "n": number, "list": [number, text, None, True]},
+            stop_sequences=[text, "end"],
+        )
+        for i, (text, number) in enumerate((t, n) for t in _AWKWARD for n in _NUMBERS)
+    ]
+    body = serialize_requests(requests, OLD)
+    expected = json.dumps(
+        {"requests": requests}, ensure_ascii=False, separators=(",", ":")
+    ).encode()
+    assert body == expected
+
+
+def test_values_json_cannot_send_are_problems_whatever_the_encoder() -> None:
+    for bad in ({1, 2}, b"bytes", float("inf"), "lone \ud800 surrogate"):
+        found = problems_of([req("a"), req("b", metadata={"x": bad})])
+        assert len(found) == 1
+        assert found[0].startswith("requests[1] custom_id='b' params: cannot be sent as JSON")
+    # What `json.dumps` turns into JSON goes as it does: a tuple, a key that is a number.
+    body = serialize_requests([req("a", stop_sequences=("x", "y"), metadata={3: "v"})], NEW)
+    params = json.loads(body)["requests"][0]["params"]
+    assert params["stop_sequences"] == ["x", "y"]
+    assert params["metadata"] == {"3": "v"}

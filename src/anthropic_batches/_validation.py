@@ -9,7 +9,6 @@ request when a batch is processed, so both judge a request by the same rules (AP
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -24,9 +23,11 @@ __all__ = [
     "CUSTOM_ID_PATTERN",
     "MAX_BATCH_BYTES",
     "MAX_BATCH_REQUESTS",
+    "EncodedRequests",
     "ParamProblem",
     "check_request",
     "custom_id_problem",
+    "encode_requests",
     "params_problems",
     "serialize_request",
     "serialize_requests",
@@ -243,40 +244,55 @@ def _encode(value: object) -> bytes:
 
 
 def _plain(value: object) -> bool:
-    """Whether a value is plain ASCII JSON data: dicts with string keys, lists, ASCII
-    strings, ints, bools, `None` and finite floats, of exactly those types.
+    """Whether a value is plain JSON data: dicts with string keys, lists, strings, ints,
+    bools, `None` and finite floats, of exactly those types.
 
-    Such data is encoded by pydantic-core's serializer, five times faster than `json` here
-    and to the same JSON; anything else goes through `json.dumps`, whose rules (no NaN, no
-    sets, no objects) stay the rules of what can be sent. Only ASCII strings, because the
-    serializer reads a non-ASCII string through a UTF-8 copy that CPython then keeps inside
-    the string for as long as it lives: the caller's requests would grow by their text.
+    Such data is encoded by pydantic-core's serializer, several times faster than `json`
+    and to the same bytes; anything else goes through `json.dumps`, whose rules (no NaN, no
+    sets, no objects) stay the rules of what can be sent. Floats only where both write the
+    same digits (they differ in how they write exponents).
+
+    The price: pydantic-core reads a non-ASCII string through its UTF-8 form, which CPython
+    then keeps inside the string object. A create grows the caller's requests by about the
+    UTF-8 size of their non-ASCII text; it sends the body in parts instead of joined (and
+    so copies it neither to join it nor to write it), which saves more than that (issue 6).
     """
-    kind = type(value)
-    if kind is str:
-        return str.isascii(value)  # type: ignore[arg-type]
-    if kind is int or kind is bool or value is None:
-        return True
-    if kind is dict:
-        for key, item in value.items():  # type: ignore[attr-defined]
-            if type(key) is not str or not key.isascii() or not _plain(item):
+    # A loop over a stack, not recursion: this visits every value of every request.
+    stack = [value]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if kind is dict:
+            for key in item:  # type: ignore[attr-defined]
+                if type(key) is not str:
+                    return False
+            push(item.values())  # type: ignore[attr-defined]
+        elif kind is list:
+            push(item)  # type: ignore[arg-type]
+        elif kind is float:
+            size: float = abs(item)  # type: ignore[arg-type]
+            if not (size == 0.0 or 1e-4 <= size < 1e16):
                 return False
-        return True
-    if kind is list:
-        return all(_plain(item) for item in value)  # type: ignore[attr-defined]
-    if kind is float:
-        return math.isfinite(value)  # type: ignore[arg-type]
-    return False
+        else:
+            return False
+    return True
 
 
-def _encode_many(values: list[Mapping[str, Any]]) -> bytes:
-    """`values` encoded as a JSON array, compact, UTF-8."""
-    if all(_plain(v) for v in values):
+def _encode_fast(value: object) -> bytes:
+    """`value` as compact UTF-8 JSON: pydantic-core's encoder for plain data, else `json`.
+
+    Raises:
+        TypeError, ValueError: It cannot be sent as JSON (`json` says why).
+    """
+    if _plain(value):
         try:
-            return to_json(values)
+            return to_json(value)
         except PydanticSerializationError:
             pass  # e.g. a lone surrogate in a string: `json` says what is wrong
-    return _encode(values)
+    return _encode(value)
 
 
 def serialize_request(
@@ -292,7 +308,7 @@ def serialize_request(
     if problems or mapping is None:
         return cid, None, problems
     try:
-        encoded = _encode(mapping)
+        encoded = _encode_fast(mapping)
     except (TypeError, ValueError) as exc:
         return cid, None, [Problem(index, cid, "params", f"cannot be sent as JSON: {exc}")]
     return cid, encoded, []
@@ -336,7 +352,7 @@ class _BodyWriter:
         keep = not problems
         try:
             # `[a,b,c]` without its brackets is the requests joined by commas.
-            encoded = _encode_many(pending)[1:-1]
+            encoded = _encode_fast(pending)[1:-1]
         except (TypeError, ValueError):
             # Find which requests cannot be encoded, and say so for each.
             for index, mapping in zip(indices, pending, strict=True):
@@ -355,10 +371,29 @@ class _BodyWriter:
         self.parts.append(encoded)
         self.size += len(encoded)
 
-    def body(self) -> bytes:
+    def body(self) -> EncodedRequests:
         self.parts.append(_BODY_CLOSE)
         parts, self.parts = self.parts, []
-        return b"".join(parts)
+        return EncodedRequests(parts, self.size)
+
+
+@dataclass(frozen=True)
+class EncodedRequests:
+    """A checked create body, in parts: joined, they are `{"requests":[...]}`.
+
+    Kept in parts so that the body is never copied whole: the parts are written to the
+    connection one after the other (and again, from the start, on a retry).
+
+    Attributes:
+        parts: The body's bytes, in order.
+        size: Their total length, the body's `content-length`.
+    """
+
+    parts: list[bytes]
+    size: int
+
+    def __bytes__(self) -> bytes:
+        return b"".join(self.parts)
 
 
 def serialize_requests(
@@ -368,7 +403,24 @@ def serialize_requests(
     max_requests: int = MAX_BATCH_REQUESTS,
     max_bytes: int = MAX_BATCH_BYTES,
 ) -> bytes:
-    """Check every request and build the create body in one pass.
+    """Check every request and build the create body in one pass, as one `bytes`.
+
+    Raises:
+        BatchValidationError: Listing every offending index and why; nothing is sent.
+    """
+    return bytes(
+        encode_requests(requests, api_version, max_requests=max_requests, max_bytes=max_bytes)
+    )
+
+
+def encode_requests(
+    requests: Iterable[object],
+    api_version: str,
+    *,
+    max_requests: int = MAX_BATCH_REQUESTS,
+    max_bytes: int = MAX_BATCH_BYTES,
+) -> EncodedRequests:
+    """Check every request and build the create body in one pass, in parts.
 
     Raises:
         BatchValidationError: Listing every offending index and why; nothing is sent.

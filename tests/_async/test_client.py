@@ -279,6 +279,67 @@ async def test_create_is_retried_when_the_api_did_not_act(sleeps: list[float]) -
     assert answers == []
 
 
+def _many(count: int) -> list[dict[str, Any]]:
+    # Enough requests for a body of several parts, with non-ASCII text among them.
+    return [
+        {
+            "custom_id": f"r{i}",
+            "params": {
+                "model": "claude-opus-5",
+                "max_tokens": 8,
+                "messages": [{"role": "user", "content": f"question {i}: caf\u00e9 \u6771\u4eac"}],
+            },
+        }
+        for i in range(count)
+    ]
+
+
+async def test_create_body_is_sent_whole_with_its_length_on_every_attempt(
+    sleeps: list[float],
+) -> None:
+    requests = _many(1000)
+    bodies: list[bytes] = []
+    heads: list[httpx.Headers] = []
+    answers = [httpx.Response(529, json={}), httpx.Response(200, json=batch_json())]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(request.content)
+        heads.append(request.headers)
+        return answers.pop(0)
+
+    await make_client(handler).messages.batches.create(requests)
+    assert len(bodies) == 2
+    assert bodies[0] == bodies[1]
+    assert json.loads(bodies[0]) == {"requests": requests}
+    assert "caf\u00e9".encode() in bodies[0]  # raw UTF-8, as json.dumps(ensure_ascii=False)
+    for head, body in zip(heads, bodies, strict=True):
+        assert head["content-length"] == str(len(body))
+        assert "transfer-encoding" not in head
+
+
+@pytest.mark.parametrize(("status", "method"), [(307, "POST"), (308, "POST"), (303, "GET")])
+async def test_create_redirect_resends_the_body_or_drops_it(status: int, method: str) -> None:
+    requests = _many(300)
+    seen: list[tuple[str, str, bytes, httpx.Headers]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url.path, request.content, request.headers))
+        if request.url.path == "/v1/messages/batches":
+            return httpx.Response(status, headers={"location": "/v1/elsewhere"})
+        return httpx.Response(200, json=batch_json())
+
+    await make_client(handler).messages.batches.create(requests)
+    (_, _, first, _), (again, path, body, head) = seen
+    assert (again, path) == (method, "/v1/elsewhere")
+    if method == "POST":
+        assert body == first
+        assert json.loads(body) == {"requests": requests}
+        assert head["content-length"] == str(len(body))
+    else:
+        assert body == b""
+        assert "content-length" not in head
+
+
 async def test_per_call_timeout_reaches_the_request() -> None:
     seen: list[Any] = []
 

@@ -17,7 +17,7 @@ from .._exceptions import (
 )
 from .._models import BatchRequest, DeletedMessageBatch, MessageBatch, Page
 from .._shared import BATCHES_PATH, batch_path, check_id, parse_model, retry_after
-from .._validation import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, serialize_requests
+from .._validation import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, encode_requests
 from ._io import sleep
 from .results import AsyncResultStream
 
@@ -76,7 +76,7 @@ class AsyncBatches:
         Raises:
             BatchValidationError: Some requests are not acceptable; it lists each and why.
         """
-        body = serialize_requests(
+        body = encode_requests(
             requests, self._client.api_version, max_requests=max_requests, max_bytes=max_bytes
         )
         response = await self._client._send(

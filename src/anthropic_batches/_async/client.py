@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -21,6 +21,7 @@ from .._shared import (
     same_origin,
     without_credentials,
 )
+from .._validation import EncodedRequests
 from ._io import sleep
 from .batches import AsyncMessages
 
@@ -32,6 +33,21 @@ TimeoutTypes = float | httpx.Timeout | None
 MAX_REDIRECTS = 5
 #: Failures where the request never reached the server: safe to retry even a create.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+Content = bytes | EncodedRequests | None
+
+
+async def _parts(body: EncodedRequests) -> AsyncIterator[bytes]:
+    for part in body.parts:
+        yield part
+
+
+def _content(body: Content) -> Any:
+    """What httpx sends for a body: a body in parts is written part by part (a fresh
+    iterator on every attempt), so it is never joined into one copy."""
+    if isinstance(body, EncodedRequests):
+        return _parts(body)
+    return body
 
 
 class AsyncClient:
@@ -130,7 +146,7 @@ class AsyncClient:
         method: str,
         path_or_url: str,
         *,
-        content: bytes | None = None,
+        content: Content = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes = None,
@@ -154,15 +170,25 @@ class AsyncClient:
             merged.update(headers)
         if content is not None:
             merged["content-type"] = "application/json"
+        if isinstance(content, EncodedRequests):
+            # Given a length, httpx sends the parts as they are, not chunked.
+            merged["content-length"] = str(content.size)
         retries = self._settings.max_retries
         attempt = 0
         while True:
             chosen = self._timeout if timeout is None else timeout
             request = self._http.build_request(
-                method, url, content=content, params=params, headers=merged, timeout=chosen
+                method,
+                url,
+                content=_content(content),
+                params=params,
+                headers=merged,
+                timeout=chosen,
             )
             try:
-                response = await self._send_following(request, stream=stream, timeout=chosen)
+                response = await self._send_following(
+                    request, content, stream=stream, timeout=chosen
+                )
             except httpx.TransportError as exc:
                 retry = attempt < retries and (idempotent or isinstance(exc, _NOT_SENT))
                 logger.debug("%s %s failed: %r (retry: %s)", method, url, exc, retry)
@@ -198,7 +224,12 @@ class AsyncClient:
             raise error_from_response(response)
 
     async def _send_following(
-        self, request: httpx.Request, *, stream: bool, timeout: float | httpx.Timeout
+        self,
+        request: httpx.Request,
+        content: Content,
+        *,
+        stream: bool,
+        timeout: float | httpx.Timeout,
     ) -> httpx.Response:
         """Send, following redirects by hand: the key and token go only to the first origin."""
         origin = request.url
@@ -208,24 +239,27 @@ class AsyncClient:
                 return response
             await response.aclose()
             target = request.url.join(response.headers["location"])
+            method = request.method
+            if response.status_code == 303 or (
+                response.status_code in (301, 302) and method == "POST"
+            ):
+                method = "GET"
+            if method in ("GET", "HEAD"):
+                content = None
             # Host and length are set anew for the new request.
             headers = {
                 k: v
                 for k, v in request.headers.items()
                 if k.lower() not in ("host", "content-length")
             }
+            if isinstance(content, EncodedRequests):
+                headers["content-length"] = str(content.size)
             if not same_origin(target, origin):
                 headers = without_credentials(headers)
-            method = request.method
-            content: bytes | None = request.content if method not in ("GET", "HEAD") else None
-            if response.status_code == 303 or (
-                response.status_code in (301, 302) and method == "POST"
-            ):
-                method, content = "GET", None
             request = self._http.build_request(
                 method,
                 target,
-                content=content,
+                content=_content(content),
                 headers=headers,
                 timeout=timeout,
             )

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -22,6 +22,7 @@ from .._shared import (
     same_origin,
     without_credentials,
 )
+from .._validation import EncodedRequests
 from ._io import sleep
 from .batches import Messages
 
@@ -33,6 +34,21 @@ TimeoutTypes = float | httpx.Timeout | None
 MAX_REDIRECTS = 5
 #: Failures where the request never reached the server: safe to retry even a create.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+Content = bytes | EncodedRequests | None
+
+
+def _parts(body: EncodedRequests) -> Iterator[bytes]:
+    for part in body.parts:
+        yield part
+
+
+def _content(body: Content) -> Any:
+    """What httpx sends for a body: a body in parts is written part by part (a fresh
+    iterator on every attempt), so it is never joined into one copy."""
+    if isinstance(body, EncodedRequests):
+        return _parts(body)
+    return body
 
 
 class Client:
@@ -131,7 +147,7 @@ class Client:
         method: str,
         path_or_url: str,
         *,
-        content: bytes | None = None,
+        content: Content = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes = None,
@@ -155,15 +171,25 @@ class Client:
             merged.update(headers)
         if content is not None:
             merged["content-type"] = "application/json"
+        if isinstance(content, EncodedRequests):
+            # Given a length, httpx sends the parts as they are, not chunked.
+            merged["content-length"] = str(content.size)
         retries = self._settings.max_retries
         attempt = 0
         while True:
             chosen = self._timeout if timeout is None else timeout
             request = self._http.build_request(
-                method, url, content=content, params=params, headers=merged, timeout=chosen
+                method,
+                url,
+                content=_content(content),
+                params=params,
+                headers=merged,
+                timeout=chosen,
             )
             try:
-                response = self._send_following(request, stream=stream, timeout=chosen)
+                response = self._send_following(
+                    request, content, stream=stream, timeout=chosen
+                )
             except httpx.TransportError as exc:
                 retry = attempt < retries and (idempotent or isinstance(exc, _NOT_SENT))
                 logger.debug("%s %s failed: %r (retry: %s)", method, url, exc, retry)
@@ -199,7 +225,12 @@ class Client:
             raise error_from_response(response)
 
     def _send_following(
-        self, request: httpx.Request, *, stream: bool, timeout: float | httpx.Timeout
+        self,
+        request: httpx.Request,
+        content: Content,
+        *,
+        stream: bool,
+        timeout: float | httpx.Timeout,
     ) -> httpx.Response:
         """Send, following redirects by hand: the key and token go only to the first origin."""
         origin = request.url
@@ -209,24 +240,27 @@ class Client:
                 return response
             response.close()
             target = request.url.join(response.headers["location"])
+            method = request.method
+            if response.status_code == 303 or (
+                response.status_code in (301, 302) and method == "POST"
+            ):
+                method = "GET"
+            if method in ("GET", "HEAD"):
+                content = None
             # Host and length are set anew for the new request.
             headers = {
                 k: v
                 for k, v in request.headers.items()
                 if k.lower() not in ("host", "content-length")
             }
+            if isinstance(content, EncodedRequests):
+                headers["content-length"] = str(content.size)
             if not same_origin(target, origin):
                 headers = without_credentials(headers)
-            method = request.method
-            content: bytes | None = request.content if method not in ("GET", "HEAD") else None
-            if response.status_code == 303 or (
-                response.status_code in (301, 302) and method == "POST"
-            ):
-                method, content = "GET", None
             request = self._http.build_request(
                 method,
                 target,
-                content=content,
+                content=_content(content),
                 headers=headers,
                 timeout=timeout,
             )
