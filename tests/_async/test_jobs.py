@@ -170,6 +170,14 @@ async def test_a_create_cut_off_before_its_answer_is_reported_on_resume(
     with caplog.at_level(logging.WARNING, logger="anthropic_batches"):
         await again.submit()
     assert "may have created a batch" in caplog.text
+    caplog.clear()
+    other = tmp_path / "other.json"
+    job = AsyncJob(async_job_client, [req("b")], state_path=other)
+    job.state.parts[0].submitting_at = "not a time"  # a hand-edited file
+    job.state.save(other)
+    with caplog.at_level(logging.WARNING, logger="anthropic_batches"):
+        await AsyncJob(async_job_client, [req("b")], state_path=other).submit()
+    assert "may have created a batch" in caplog.text
 
 
 async def test_a_batch_made_by_a_create_cut_off_before_its_answer_is_used_on_resume(
