@@ -98,6 +98,7 @@ async def test_many_batches_in_flight_waited_at_once(
         port = httpx.URL(url).port
         assert port is not None
         probe = start_probe(url, probe_out)
+        reports: list[int] = []  # one per submit and per poll
         try:
             baseline = rss_kib()
             started = time.monotonic()
@@ -109,6 +110,7 @@ async def test_many_batches_in_flight_waited_at_once(
                         max_requests=PER_BATCH,
                         poll_interval=1.0,
                         max_poll_interval=5.0,
+                        on_progress=lambda _: reports.append(1),
                     )
                     await job.submit()
                     submitted = time.monotonic() - started
@@ -143,6 +145,7 @@ async def test_many_batches_in_flight_waited_at_once(
         requests=len(requests),
         submit_seconds=round(submitted, 1),
         batches_ended=len(ended),
+        polls=len(reports) - batches,
         peak_connections=sampler.connections,
         pool_limit=POOL_LIMIT,
         client_rss_growth_mib=round(growth_mib, 1),
