@@ -215,7 +215,7 @@ def render(
         f"- Tests: {counts['passed']} passed, {counts['failed']} failed, "
         f"{counts['skipped']} skipped.",
         "",
-        "Reproduce it all (about 15 minutes on 2 cores):",
+        "Reproduce it all, fast and long versions, and write this page again:",
         "",
         "```bash",
         "scripts/reliability",
