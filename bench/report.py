@@ -265,15 +265,20 @@ def chart(found: dict[str, Any], directory: Path) -> Path:
         ax.invert_yaxis()
         ax.set_xlabel("seconds (lower is better)")
         ax.set_title("Create (validate, encode, send)")
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
 
 
+#: What the figures alone do not say: why a target is missed and what limits it, written from
+#: profiles of the suite's own clients. Appended to the docs page.
+NOTES = Path(__file__).resolve().parent / "notes.md"
+
+
 def page(found: dict[str, Any], tables: str, chart_path: Path) -> str:
-    """The docs page: how the figures were made, the chart, the tables."""
+    """The docs page: how the figures were made, the chart, the tables, the notes."""
     m = found["machine"]
     versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
     return (
@@ -283,5 +288,6 @@ def page(found: dict[str, Any], tables: str, chart_path: Path) -> str:
         f"{m['memory']}, Python {m['python']} on {m['platform']}. Versions: {versions}. "
         f"Load average before and after: {found['load_before']} / {found['load_after']}.\n\n"
         f"![Benchmark chart](img/{chart_path.name})\n\n"
-        f"{tables}"
+        f"{tables}\n"
+        f"{NOTES.read_text()}"
     )
