@@ -64,6 +64,10 @@ class AsyncBatches:
         unless all of them pass. A create is retried only when the API said it did not act on
         it, so a batch is never created twice.
 
+        The body is built once, in parts, and written part by part (it is never copied whole).
+        Encoding a non-ASCII string makes CPython keep its UTF-8 form beside it, so requests
+        with such text hold that much more memory after the call, for as long as they live.
+
         Args:
             requests: `BatchRequest` models or dicts `{"custom_id": ..., "params": {...}}`.
             max_requests: The most requests a batch may hold (the API's limit: 100,000).
