@@ -225,6 +225,30 @@ async def test_two_batches_that_could_be_the_cut_off_create_are_not_guessed_betw
     assert job_emulator.stats.batches_created == 3
 
 
+async def test_a_batch_that_is_not_the_parts_is_refused_before_its_results_are_joined(
+    async_job_client: AsyncClient, tmp_path: Path
+) -> None:
+    """A batch of the part's size made by someone else in the same minutes is taken for the
+    cut-off create's; its results name other requests, and are refused, not joined."""
+    state = tmp_path / "s.json"
+    job = AsyncJob(async_job_client, [req("a"), req("b")], state_path=state, **FAST)
+    job.state.parts[0].submitting_at = datetime.now(UTC).isoformat()
+    job.state.save(state)
+    stranger = await async_job_client.messages.batches.create([req("x"), req("y")])
+    again = AsyncJob(async_job_client, [req("a"), req("b")], state_path=state, **FAST)
+    assert await again.submit() == [stranger.id]
+    seen: list[str] = []
+    with pytest.raises(JobStateError) as info:
+        async for result in again.results():
+            seen.append(result.custom_id)
+    assert seen == []
+    message = str(info.value)
+    assert str(state) in message
+    assert f"part 0's batch {stranger.id}" in message
+    assert "not one of the part's requests" in message
+    assert json.loads(state.read_text())["parts"][0]["downloaded"] is False
+
+
 async def test_resubmit_failed_requests(
     async_job_client: AsyncClient, job_emulator: Emulator
 ) -> None:

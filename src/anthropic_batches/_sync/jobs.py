@@ -24,7 +24,7 @@ from .._joins import RETRYABLE_ERROR_TYPES, Missing, is_failed, results_in_input
 from .._models import BatchRequest, BatchResult, ErroredResult, MessageBatch
 from .._progress import JobProgress, PartProgress
 from .._split import JobPart, RequestLike, split_requests
-from .._state import JobState
+from .._state import JobState, JobStateError
 from .._usage import UsageSummary
 from .._validation import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
 
@@ -317,8 +317,21 @@ class Job:
         for part, batch in zip(wanted, batches, strict=True):
             summary = UsageSummary()
             failed: list[list[str | None]] = []
+            # A batch taken on resume is recognised by its size and time only, and a state
+            # file can be edited by hand: a result of another request shows it is not this
+            # part's batch, and it is refused before anyone joins it to the wrong input.
+            expected = frozenset(part.custom_ids)
             with self._client.messages.batches.results(batch) as stream:
                 for result in stream:
+                    if result.custom_id not in expected:
+                        raise JobStateError(
+                            self.state_path or "(no state file)",
+                            f"part {part.index}'s batch {batch.id} holds a result for "
+                            f"custom_id {result.custom_id!r}, which is not one of the part's "
+                            "requests: it is not this part's batch. Check the batch list, "
+                            "and set the part's batch_id in the state file right (or to null "
+                            "to submit the part again)",
+                        )
                     summary.add(result)
                     if is_failed(result):
                         outcome = result.result
