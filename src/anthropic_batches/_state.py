@@ -58,6 +58,8 @@ class PartState:
         batch_id: The batch it was submitted as, once the API has answered the create.
         submitting_at: When a create was started, set before the create and kept after it;
             set with no `batch_id`, it means a create was cut off before its answer came.
+        newest_before: The newest batch id the key could see just before that create (`""`
+            when there was none): a batch made by a cut-off create is one listed after it.
         status: The batch's last seen `processing_status`.
         downloaded: Whether its results were all handed out.
         usage: The usage summary of its results (`UsageSummary.to_dict()`), once downloaded.
@@ -73,6 +75,7 @@ class PartState:
     digest: str
     batch_id: str | None = None
     submitting_at: str | None = None
+    newest_before: str | None = None
     status: str | None = None
     downloaded: bool = False
     usage: dict[str, Any] | None = None

@@ -206,6 +206,43 @@ async def test_a_batch_made_by_a_create_cut_off_before_its_answer_is_used_on_res
     assert json.loads(state.read_text())["parts"][1]["batch_id"] == made.id
 
 
+async def test_a_cut_off_create_is_found_after_the_batch_listed_newest_before_it(
+    async_job_client: AsyncClient,
+    job_emulator: Emulator,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Regression (issue 7): a batch of the same size made minutes earlier (an earlier job
+    under the same key) made the cut-off create's batch impossible to tell, and the part was
+    submitted again. The newest batch seen before the create marks where to look."""
+    state = tmp_path / "s.json"
+    earlier = await async_job_client.messages.batches.create([req("old1"), req("old2")])
+    job = AsyncJob(async_job_client, [req("a"), req("b")], state_path=state, **FAST)
+    job.state.parts[0].submitting_at = datetime.now(UTC).isoformat()
+    job.state.parts[0].newest_before = earlier.id
+    job.state.save(state)
+    made = await async_job_client.messages.batches.create([req("a"), req("b")])
+    again = AsyncJob(async_job_client, [req("a"), req("b")], state_path=state, **FAST)
+    with caplog.at_level(logging.WARNING, logger="anthropic_batches"):
+        assert await again.submit() == [made.id]
+    assert f"did make batch {made.id}; using it" in caplog.text
+    assert job_emulator.stats.batches_created == 2
+    assert sorted(r.custom_id for r in await collect(again)) == ["a", "b"]
+
+
+async def test_a_submit_records_the_newest_batch_before_its_create(
+    async_job_client: AsyncClient, tmp_path: Path
+) -> None:
+    state = tmp_path / "s.json"
+    first = AsyncJob(async_job_client, [req("a")], state_path=state, **FAST)
+    [first_id] = await first.submit()
+    assert json.loads(state.read_text())["parts"][0]["newest_before"] == ""
+    second = AsyncJob(async_job_client, [req("b")], state_path=tmp_path / "t.json", **FAST)
+    await second.submit()
+    saved = json.loads((tmp_path / "t.json").read_text())["parts"][0]
+    assert saved["newest_before"] == first_id
+
+
 async def test_two_batches_that_could_be_the_cut_off_create_are_not_guessed_between(
     async_job_client: AsyncClient,
     job_emulator: Emulator,

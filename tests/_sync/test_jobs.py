@@ -207,6 +207,43 @@ def test_a_batch_made_by_a_create_cut_off_before_its_answer_is_used_on_resume(
     assert json.loads(state.read_text())["parts"][1]["batch_id"] == made.id
 
 
+def test_a_cut_off_create_is_found_after_the_batch_listed_newest_before_it(
+    job_client: Client,
+    job_emulator: Emulator,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Regression (issue 7): a batch of the same size made minutes earlier (an earlier job
+    under the same key) made the cut-off create's batch impossible to tell, and the part was
+    submitted again. The newest batch seen before the create marks where to look."""
+    state = tmp_path / "s.json"
+    earlier = job_client.messages.batches.create([req("old1"), req("old2")])
+    job = Job(job_client, [req("a"), req("b")], state_path=state, **FAST)
+    job.state.parts[0].submitting_at = datetime.now(UTC).isoformat()
+    job.state.parts[0].newest_before = earlier.id
+    job.state.save(state)
+    made = job_client.messages.batches.create([req("a"), req("b")])
+    again = Job(job_client, [req("a"), req("b")], state_path=state, **FAST)
+    with caplog.at_level(logging.WARNING, logger="anthropic_batches"):
+        assert again.submit() == [made.id]
+    assert f"did make batch {made.id}; using it" in caplog.text
+    assert job_emulator.stats.batches_created == 2
+    assert sorted(r.custom_id for r in collect(again)) == ["a", "b"]
+
+
+def test_a_submit_records_the_newest_batch_before_its_create(
+    job_client: Client, tmp_path: Path
+) -> None:
+    state = tmp_path / "s.json"
+    first = Job(job_client, [req("a")], state_path=state, **FAST)
+    [first_id] = first.submit()
+    assert json.loads(state.read_text())["parts"][0]["newest_before"] == ""
+    second = Job(job_client, [req("b")], state_path=tmp_path / "t.json", **FAST)
+    second.submit()
+    saved = json.loads((tmp_path / "t.json").read_text())["parts"][0]
+    assert saved["newest_before"] == first_id
+
+
 def test_two_batches_that_could_be_the_cut_off_create_are_not_guessed_between(
     job_client: Client,
     job_emulator: Emulator,

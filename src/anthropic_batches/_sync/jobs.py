@@ -18,13 +18,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from .._exceptions import ConflictError
+from .._exceptions import BadRequestError, ConflictError, NotFoundError
 from .._gather import gather
 from .._joins import RETRYABLE_ERROR_TYPES, Missing, is_failed, results_in_input_order
 from .._models import BatchRequest, BatchResult, ErroredResult, MessageBatch
 from .._progress import JobProgress, PartProgress
 from .._split import JobPart, RequestLike, split_requests
-from .._state import JobState, JobStateError
+from .._state import JobState, JobStateError, PartState
 from .._usage import UsageSummary
 from .._validation import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
 
@@ -164,7 +164,7 @@ class Job:
         if saved.batch_id is not None:
             return saved.batch_id
         if saved.submitting_at is not None:
-            found = self._unrecorded_batch(index, saved.submitting_at)
+            found = self._unrecorded_batch(index, saved)
             if found is not None:
                 logger.warning(
                     "part %d: the create cut off at %s did make batch %s; using it",
@@ -180,6 +180,10 @@ class Job:
                 index,
                 saved.submitting_at,
             )
+        # Where the batch list stood, so that a create cut off before its answer is recorded
+        # can be found again among the batches listed after this one (see _unrecorded_batch).
+        newest = self._client.messages.batches.list(limit=1)
+        saved.newest_before = newest.data[0].id if newest.data else ""
         saved.submitting_at = datetime.now(UTC).isoformat()
         self._save()
         requests = cast("Sequence[BatchRequest | dict[str, Any]]", part.requests)
@@ -194,26 +198,41 @@ class Job:
         self._save()
         self._report()
 
-    def _unrecorded_batch(self, index: int, since: str) -> MessageBatch | None:
+    def _unrecorded_batch(self, index: int, saved: PartState) -> MessageBatch | None:
         """The batch made by a create whose answer was never recorded, if it can be told.
 
         A process killed after the API created a batch but before the state was saved would
         otherwise submit the part twice (issue 7). The API takes no idempotency key, so the
-        batch is recognised by what is known of it: created since the create started (less a
-        margin for clock skew), as many requests as the part, and not one of this job's. Only
-        a single such batch is taken; with more, which one is the part's cannot be told.
+        batch is recognised by what is known of it: listed after the newest batch seen just
+        before the create (or, for a state written without that, created since the create
+        started, less a margin for clock skew), as many requests as the part, and not one of
+        this job's. Only a single such batch is taken; with more (another process creating
+        batches of the same size at the same moment), which one is the part's cannot be told.
         """
-        try:
-            start = datetime.fromisoformat(since) - _CLOCK_SKEW
-        except ValueError:
-            return None
         known = {p.batch_id for p in self.state.parts if p.batch_id is not None}
         size = len(self.parts[index])
+
+        def fits(batch: MessageBatch) -> bool:
+            return batch.id not in known and batch.request_counts.total == size
+
         found: list[MessageBatch] = []
+        if saved.newest_before is not None:
+            since = saved.newest_before or None
+            try:
+                for batch in self._client.messages.batches.iter(limit=100, before_id=since):
+                    if fits(batch):
+                        found.append(batch)
+                return found[0] if len(found) == 1 else None
+            except (NotFoundError, BadRequestError):
+                found = []  # that batch was deleted since: go by the time instead
+        try:
+            start = datetime.fromisoformat(saved.submitting_at or "") - _CLOCK_SKEW
+        except ValueError:
+            return None
         for batch in self._client.messages.batches.iter(limit=100):
             if batch.created_at < start:
                 break  # newest first: the rest are older still
-            if batch.id not in known and batch.request_counts.total == size:
+            if fits(batch):
                 found.append(batch)
         return found[0] if len(found) == 1 else None
 
