@@ -82,7 +82,7 @@ def wait_for(condition: Callable[[], bool], proc: subprocess.Popen[Any], timeout
 
 
 def check_after_kill(
-    out: Path, state_path: Path, emulator: Emulator, wanted: list[str], tally: Tally
+    out: Path, state_path: Path, emulator: Emulator, wanted: list[str], key: str, tally: Tally
 ) -> None:
     """What a user finds after a crash: a readable state, an output complete or absent, and
     in the partial file, up to the size the state recorded, exactly the downloaded parts."""
@@ -99,7 +99,7 @@ def check_after_kill(
         downloaded = [cid for p in state.parts if p.downloaded for cid in wanted[p.start : p.stop]]
         assert sorted(whole_lines(kept)) == sorted(downloaded)
     known = {p.batch_id for p in state.parts if p.batch_id}
-    assert known <= set(emulator.batch_ids(KEY))
+    assert known <= set(emulator.batch_ids(key))
 
 
 def parts_to_download(state_path: Path, parts: int) -> int:
@@ -203,13 +203,18 @@ def test_run_killed_at_random_points_resumes_exactly_once(
             rng,
         )
         for planned in plan:
+            # Each job under its own key, as if in its own workspace: under one key, batches
+            # of the same size made by an earlier job minutes before make the batch of a
+            # cut-off create impossible to tell apart (the job then warns and submits again).
+            key = f"{KEY}-{tally.finished}"
+            run.env["ANTHROPIC_API_KEY"] = key
             goal = parts + per_job  # the batches once this job has all of its own
             left = parts_to_download(state_path, per_job)
             phase, code = run.killed(planned, goal, left, process_seconds)
             tally.runs += 1
             if code == -signal.SIGKILL:
                 tally.kills[phase] += 1
-                check_after_kill(out, state_path, emulator, wanted, tally)
+                check_after_kill(out, state_path, emulator, wanted, key, tally)
             else:  # it finished (the last run of a job, or before its kill point): check it
                 assert code == 0, run.log.read_text()
                 tally.finished += 1
@@ -221,7 +226,8 @@ def test_run_killed_at_random_points_resumes_exactly_once(
 
     stats = emulator.stats
     assert stats.batches_created == parts  # no batch created twice
-    assert stats.create_calls == parts
+    # a create cut off while its body was being sent reached the emulator but made nothing
+    assert stats.create_calls >= stats.batches_created
     assert tally.half_written == 0
     assert sum(tally.kills.values()) >= kills // 2
     record(
@@ -233,6 +239,7 @@ def test_run_killed_at_random_points_resumes_exactly_once(
         kills_by_phase=dict(sorted(tally.kills.items())),
         jobs_completed=tally.finished,
         create_calls=stats.create_calls,
+        creates_cut_off_while_sending=stats.create_calls - stats.batches_created,
         batches_created=stats.batches_created,
         batches_needed=parts,
         results_checked=checked,
