@@ -203,11 +203,9 @@ def test_run_killed_at_random_points_resumes_exactly_once(
             rng,
         )
         for planned in plan:
-            # Each job under its own key, as if in its own workspace: under one key, batches
-            # of the same size made by an earlier job minutes before make the batch of a
-            # cut-off create impossible to tell apart (the job then warns and submits again).
-            key = f"{KEY}-{tally.finished}"
-            run.env["ANTHROPIC_API_KEY"] = key
+            # Every job under the same key: an earlier job's batches of the same size must not
+            # be taken for the batch of a cut-off create.
+            key = KEY
             goal = parts + per_job  # the batches once this job has all of its own
             left = parts_to_download(state_path, per_job)
             phase, code = run.killed(planned, goal, left, process_seconds)
