@@ -127,8 +127,8 @@ DEFECTS = [
         "_is_used_on_resume`",
     ),
     (
-        "With that, the long run still created 7 batches twice in 40 kills: the jobs run one "
-        "after another under one key, and an earlier job's batches of the same size made the "
+        "With that, the first long run still created 6 batches twice in 44 planned kills: jobs ran "
+        "one after another under one key, and an earlier job's batches of the same size made the "
         "cut-off create's batch impossible to tell. Before each create the state now records "
         "the newest batch the key can see, and the batch is looked for only among those "
         "listed after it; a batch whose results name other requests is refused.",
