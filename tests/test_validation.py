@@ -10,11 +10,16 @@ import pytest
 from anthropic_batches import BatchRequest, BatchValidationError
 from anthropic_batches._validation import (
     custom_id_problem,
+    encode_requests,
     params_problems,
-    serialize_requests,
 )
 
 NEW, OLD = "2026-10-21", "2023-06-01"
+
+
+def serialize_requests(requests: Any, version: str, **kw: Any) -> bytes:
+    """The create body, joined."""
+    return bytes(encode_requests(requests, version, **kw))
 
 
 def req(cid: str = "r1", **params: Any) -> dict[str, Any]:

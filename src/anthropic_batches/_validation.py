@@ -30,7 +30,6 @@ __all__ = [
     "encode_requests",
     "params_problems",
     "serialize_request",
-    "serialize_requests",
 ]
 
 MAX_BATCH_REQUESTS = 100_000
@@ -315,8 +314,8 @@ def serialize_request(
 
 
 #: Requests encoded per call: one call per request costs more in set-up than in encoding,
-#: one call for the whole batch makes a string of up to 4 bytes per character. Small enough
-#: that a chunk of only plain ASCII requests (the fast path) is common.
+#: one call for the whole batch would hold the body twice. Small enough that a request which
+#: is not plain data sends only its own chunk through `json`.
 _ENCODE_CHUNK = 128
 
 
@@ -324,7 +323,7 @@ class _BodyWriter:
     """Encodes checked requests a chunk at a time into the parts of the create body.
 
     The parts, joined, are `{"requests":[...]}` byte for byte as when each request is
-    encoded alone, so the body is built with one copy (the final join) and no other.
+    encoded alone; they are kept apart, so the body is never copied whole.
     """
 
     def __init__(self) -> None:
@@ -394,23 +393,6 @@ class EncodedRequests:
 
     def __bytes__(self) -> bytes:
         return b"".join(self.parts)
-
-
-def serialize_requests(
-    requests: Iterable[object],
-    api_version: str,
-    *,
-    max_requests: int = MAX_BATCH_REQUESTS,
-    max_bytes: int = MAX_BATCH_BYTES,
-) -> bytes:
-    """Check every request and build the create body in one pass, as one `bytes`.
-
-    Raises:
-        BatchValidationError: Listing every offending index and why; nothing is sent.
-    """
-    return bytes(
-        encode_requests(requests, api_version, max_requests=max_requests, max_bytes=max_bytes)
-    )
 
 
 def encode_requests(
