@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from ._facts import ProcessingStatus
+
 __all__ = [
     "BatchRequest",
     "BatchResult",
@@ -72,9 +74,6 @@ class RequestCounts(_Model):
     def total(self) -> int:
         """The number of requests in the batch."""
         return self.processing + self.succeeded + self.errored + self.canceled + self.expired
-
-
-ProcessingStatus = Literal["in_progress", "canceling", "ended"]
 
 
 class MessageBatch(_Model):

@@ -17,6 +17,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from ._exceptions import APIError, APIStatusError, BatchesError, status_error_class
+from ._facts import API_VERSIONS, BATCHES_PATH, DEFAULT_API_VERSION
 from ._version import __version__
 
 __all__ = [
@@ -35,13 +36,8 @@ __all__ = [
 ]
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
-#: The latest API version (API-FACTS: "API versions and credentials").
-DEFAULT_API_VERSION = "2026-10-21"
-#: The versions the API serves: the latest, and the one the older SDK majors pin.
-API_VERSIONS = ("2026-10-21", "2023-06-01")
 #: As the official SDKs: 600 s overall, 5 s to connect.
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
-BATCHES_PATH = "/v1/messages/batches"
 
 #: Retry-After values beyond this are not waited on in full (the official SDKs use 60 s).
 MAX_RETRY_AFTER = 60.0

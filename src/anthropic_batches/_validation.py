@@ -9,7 +9,6 @@ request when a batch is processed, so both judge a request by the same rules (AP
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,16 @@ from typing import Any
 from pydantic_core import PydanticSerializationError, to_json
 
 from ._exceptions import BatchValidationError, Problem
+from ._facts import (
+    BODY_CLOSE,
+    BODY_OPEN,
+    CUSTOM_ID_PATTERN,
+    DEFAULT_API_VERSION,
+    MAX_BATCH_BYTES,
+    MAX_BATCH_REQUESTS,
+    OLD_API_VERSION,
+    VERSION_RULES,
+)
 from ._models import BatchRequest
 
 __all__ = [
@@ -32,15 +41,10 @@ __all__ = [
     "serialize_request",
 ]
 
-MAX_BATCH_REQUESTS = 100_000
-#: 256 MB of request body; counted in decimal megabytes, the safer reading of the limit.
-MAX_BATCH_BYTES = 256_000_000
-CUSTOM_ID_PATTERN = re.compile(r"[a-zA-Z0-9_-]{1,64}")
-#: Sampling parameters that API version 2026-10-21 removed.
-REMOVED_IN_2026_10_21 = ("temperature", "top_p", "top_k")
-OLD_VERSION = "2023-06-01"
-_BODY_OPEN = b'{"requests":['
-_BODY_CLOSE = b"]}"
+REMOVED_IN_2026_10_21 = VERSION_RULES[DEFAULT_API_VERSION].removed_params
+OLD_VERSION = OLD_API_VERSION
+_BODY_OPEN = BODY_OPEN
+_BODY_CLOSE = BODY_CLOSE
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,151 @@
+"""The Message Batches API's facts, written once (I/O-free).
+
+Endpoints, statuses, result types, the error type of each HTTP status, the limits and what
+each API version removes, as the public documentation states them
+(https://docs.anthropic.com/en/api/creating-message-batches and the pages beside it). The
+client, the request checker, the emulator, the progress view and the command line all read
+them from here; no other module restates one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final, Literal, get_args
+
+__all__ = [
+    "API_VERSIONS",
+    "BATCHES_PATH",
+    "BODY_CLOSE",
+    "BODY_FRAME_BYTES",
+    "BODY_OPEN",
+    "CUSTOM_ID_MAX_LENGTH",
+    "CUSTOM_ID_PATTERN",
+    "DEFAULT_API_VERSION",
+    "ENDED",
+    "LIST_LIMIT_DEFAULT",
+    "LIST_LIMIT_MAX",
+    "LIST_LIMIT_MIN",
+    "MAX_BATCH_BYTES",
+    "MAX_BATCH_REQUESTS",
+    "OLD_API_VERSION",
+    "PROCESSING_STATUSES",
+    "PROCESSING_WINDOW",
+    "RESULTS_RETENTION",
+    "RESULT_TYPES",
+    "REQUEST_COUNT_FIELDS",
+    "STATUS_ERROR_TYPES",
+    "VERSION_RULES",
+    "ProcessingStatus",
+    "ResultType",
+    "VersionRules",
+    "error_type_for_status",
+]
+
+# -- endpoints and versions -------------------------------------------------------------------
+
+#: The path of the batches endpoints; a batch is `{BATCHES_PATH}/{id}`.
+BATCHES_PATH: Final = "/v1/messages/batches"
+
+#: The latest `anthropic-version`, sent by default.
+DEFAULT_API_VERSION: Final = "2026-10-21"
+#: The older version, still served, pinned by the older official SDK majors.
+OLD_API_VERSION: Final = "2023-06-01"
+#: The versions the API serves.
+API_VERSIONS: Final = (DEFAULT_API_VERSION, OLD_API_VERSION)
+
+
+@dataclass(frozen=True)
+class VersionRules:
+    """What an API version refuses in a Messages request (and so in every batch request).
+
+    Attributes:
+        removed_params: Top-level `params` fields the version no longer accepts.
+        document_in_assistant: Whether a `document` block in an `assistant` message is refused.
+        citations_in_user: Whether a `text` block with non-empty `citations` in a `user`
+            message (directly or inside a `search_result` block) is refused.
+    """
+
+    removed_params: tuple[str, ...] = ()
+    document_in_assistant: bool = False
+    citations_in_user: bool = False
+
+    @property
+    def any(self) -> bool:
+        """Whether the version refuses anything the older one accepts."""
+        return bool(self.removed_params) or self.document_in_assistant or self.citations_in_user
+
+
+#: Each served version's rules; `2026-10-21` removed the sampling parameters and two block uses.
+VERSION_RULES: Final = {
+    DEFAULT_API_VERSION: VersionRules(
+        removed_params=("temperature", "top_p", "top_k"),
+        document_in_assistant=True,
+        citations_in_user=True,
+    ),
+    OLD_API_VERSION: VersionRules(),
+}
+
+# -- batches ----------------------------------------------------------------------------------
+
+ProcessingStatus = Literal["in_progress", "canceling", "ended"]
+#: A batch's `processing_status` values.
+PROCESSING_STATUSES: Final[tuple[ProcessingStatus, ...]] = get_args(ProcessingStatus)
+#: The status of a batch that will not change any more.
+ENDED: Final = "ended"
+
+ResultType = Literal["succeeded", "errored", "canceled", "expired"]
+#: A result line's `result.type` values, in the order the API's `request_counts` lists them.
+RESULT_TYPES: Final[tuple[ResultType, ...]] = get_args(ResultType)
+#: The fields of `request_counts`: requests still processing, then one per result type.
+REQUEST_COUNT_FIELDS: Final = ("processing", *RESULT_TYPES)
+
+# -- limits -----------------------------------------------------------------------------------
+
+#: The most requests one batch holds.
+MAX_BATCH_REQUESTS: Final = 100_000
+#: 256 MB of create body, counted in decimal megabytes: the safer reading of the limit.
+MAX_BATCH_BYTES: Final = 256_000_000
+CUSTOM_ID_MAX_LENGTH: Final = 64
+#: A `custom_id`: 1 to 64 letters, digits, `_` and `-`, unique within its batch.
+CUSTOM_ID_PATTERN: Final = re.compile(rf"[a-zA-Z0-9_-]{{1,{CUSTOM_ID_MAX_LENGTH}}}")
+#: `limit` of a list call: 1 to 1000, 20 when not given.
+LIST_LIMIT_MIN: Final = 1
+LIST_LIMIT_MAX: Final = 1000
+LIST_LIMIT_DEFAULT: Final = 20
+#: A batch has this long to finish; what is not done then is `expired`.
+PROCESSING_WINDOW: Final = timedelta(hours=24)
+#: Results can be downloaded for this long after `created_at`.
+RESULTS_RETENTION: Final = timedelta(days=29)
+
+#: The frame of a create body around the comma-joined requests: `{"requests":[` ... `]}`.
+BODY_OPEN: Final = b'{"requests":['
+BODY_CLOSE: Final = b"]}"
+BODY_FRAME_BYTES: Final = len(BODY_OPEN) + len(BODY_CLOSE)
+
+# -- errors -----------------------------------------------------------------------------------
+
+#: The documented `error.type` of each HTTP status.
+STATUS_ERROR_TYPES: Final = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    409: "conflict_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+
+
+def error_type_for_status(status: int) -> str:
+    """The `error.type` the API uses for an HTTP status: other 4xx are
+    `invalid_request_error`, other 5xx `api_error`."""
+    known = STATUS_ERROR_TYPES.get(status)
+    if known is not None:
+        return known
+    return "api_error" if status >= 500 else "invalid_request_error"
