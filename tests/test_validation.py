@@ -8,11 +8,8 @@ from typing import Any
 import pytest
 
 from anthropic_batches import BatchRequest, BatchValidationError
-from anthropic_batches._validation import (
-    custom_id_problem,
-    encode_requests,
-    params_problems,
-)
+from anthropic_batches._encoding import encode_requests
+from anthropic_batches._validation import custom_id_problem, params_problems
 
 NEW, OLD = "2026-10-21", "2023-06-01"
 

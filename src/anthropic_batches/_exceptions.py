@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     import httpx
@@ -50,6 +50,7 @@ __all__ = [
     "OverloadedError",
     "PermissionDeniedError",
     "Problem",
+    "ProblemCode",
     "RateLimitError",
     "RequestTooLargeError",
     "ResultsDecodeError",
@@ -168,21 +169,44 @@ class APITimeoutError(APIConnectionError):
         super().__init__("Request timed out.", request=request)
 
 
+ProblemCode = Literal[
+    "not_iterable",
+    "not_a_request",
+    "missing_field",
+    "unknown_field",
+    "invalid_custom_id",
+    "duplicate_custom_id",
+    "invalid_params",
+    "missing_param",
+    "invalid_param",
+    "version_rule",
+    "not_json",
+    "request_too_large",
+    "no_requests",
+    "too_many_requests",
+    "body_too_large",
+]
+"""What kind of problem a `Problem` is: a caller decides by it, never by the message's words."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One reason a request was refused before sending.
 
     Attributes:
-        index: Position of the request in the iterable given to `create` (0-based).
+        index: Position of the request in the iterable given to `create` (0-based), or
+            `None` for a problem of the batch as a whole.
         custom_id: The request's `custom_id`, when it has a readable one.
         field: Where in the request the problem is, e.g. `"params.temperature"`.
         message: What is wrong.
+        code: What kind of problem it is (see `ProblemCode`).
     """
 
     index: int | None
     custom_id: str | None
     field: str | None
     message: str
+    code: ProblemCode = "invalid_params"
 
     def __str__(self) -> str:
         where = []

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from ._facts import ProcessingStatus
+from ._facts import ENDED, RESULT_TYPES, ProcessingStatus
 
 __all__ = [
     "BatchRequest",
@@ -103,7 +103,7 @@ class MessageBatch(_Model):
     @property
     def ended(self) -> bool:
         """Whether processing has ended (`processing_status == "ended"`)."""
-        return self.processing_status == "ended"
+        return self.processing_status == ENDED
 
 
 class DeletedMessageBatch(_Model):
@@ -325,7 +325,7 @@ class UnknownResult(_Model):
     """The result type as the API sent it."""
 
 
-_KNOWN_RESULTS = frozenset({"succeeded", "errored", "canceled", "expired"})
+_KNOWN_RESULTS = frozenset(RESULT_TYPES)
 
 
 def _unknown_result_only(result: UnknownResult) -> UnknownResult:

@@ -1,10 +1,13 @@
-"""Reading a requests `.jsonl` file: one API request object per line (I/O-free but for the file).
+"""Reading a requests `.jsonl` file: one API request object per line.
 
-Lines are read lazily, one at a time. Each is checked as `create` would check it (valid JSON,
-an object with `custom_id` and `params`, a well-formed `custom_id` unique in the file, `params`
-acceptable under the API version), and every problem is collected with its file, line number
-and reason. The problems are raised together once the file has been read, so a user fixes a
-file in one go, and nothing is ever submitted from a file that has a bad line.
+The one module of the core that reads a file (a local one, with blocking reads); the checks of
+each line are I/O-free (`check_line`). Lines are read lazily, one at a time. Each is checked
+once, by the checker `create` uses (valid JSON, an object with `custom_id` and `params`, a
+well-formed `custom_id` unique in the file, `params` acceptable under the API version), and
+encoded once; every problem is collected with its file, line number and reason. The problems
+are raised together once the file has been read, so a user fixes a file in one go, and nothing
+is ever submitted from a file that has a bad line. A job made from the reader takes the lines
+as checked and encoded here, without checking them again.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ._encoding import encode_json, encoding_problem
 from ._exceptions import BatchesError, Problem, list_problems
-from ._shared import DEFAULT_API_VERSION
-from ._validation import MAX_BATCH_BYTES, custom_id_problem, serialize_request
+from ._facts import DEFAULT_API_VERSION, MAX_BATCH_BYTES
+from ._split import CheckedRequest
+from ._validation import Checked, RequestChecker, request_size_problem
 
-__all__ = ["FileProblem", "RequestsFileError", "read_requests"]
+__all__ = ["FileProblem", "RequestsFile", "RequestsFileError", "check_line", "read_requests"]
 
 
 @dataclass(frozen=True)
@@ -60,17 +65,142 @@ class RequestsFileError(BatchesError, ValueError):
         )
 
 
-def _describe(problem: Problem) -> str:
-    name = problem.field
-    if problem.message == "Field required" and name in ("custom_id", "params"):
+def _describe(problem: Problem, first: int | None) -> str:
+    """A problem found by the checker, worded for a line of a file."""
+    code, name, cid = problem.code, problem.field, problem.custom_id
+    if code == "missing_field":
         return f"missing field {name!r}"
-    if name == "custom_id":
-        return f"custom_id {problem.custom_id!r} {problem.message}"
-    if name is None:
-        return problem.message
-    if problem.message.startswith("unknown field"):
+    if code == "invalid_custom_id":
+        return f"custom_id {cid!r} {problem.message}"
+    if code == "duplicate_custom_id":
+        return f"duplicate custom_id {cid!r} (first used on line {first})"
+    if code == "unknown_field":
         return f"unknown field {name!r}; a request has only custom_id and params"
-    return f"{name}: {problem.message}" if name == "params" else problem.message
+    if code in ("invalid_params", "not_json"):
+        return f"{name}: {problem.message}"
+    return problem.message
+
+
+def _parse(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"not UTF-8 text (byte {exc.start + 1})"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, f"invalid JSON: {exc.msg} (column {exc.colno})"
+    except RecursionError:
+        return None, "invalid JSON: nested too deeply"
+    except ValueError:  # a number too long to convert (sys.get_int_max_str_digits)
+        return None, "invalid JSON: a number has too many digits"
+    if not isinstance(data, dict):
+        names: dict[type, str] = {list: "a list", str: "a string", type(None): "null"}
+        kind = names.get(type(data), type(data).__name__)
+        return None, f"expected a JSON object with custom_id and params, found {kind}"
+    return data, None
+
+
+def check_line(
+    number: int, line: bytes, checker: RequestChecker, max_bytes: int
+) -> tuple[Checked | None, bytes | None, list[str]]:
+    """Check one line of a requests file (I/O-free).
+
+    Args:
+        number: The line's 1-based number (a duplicate names the line of the first use).
+        line: The line, without its line end.
+        checker: The checker of the whole file, which remembers the `custom_id`s seen.
+        max_bytes: The largest batch body; a request that alone is larger is a problem.
+
+    Returns:
+        What the checker found (`None` when the line is not a JSON object), the request's
+        encoded bytes (when it has no problem), and the reasons it cannot be sent.
+    """
+    data, reason = _parse(line)
+    if data is None:
+        return None, None, [reason or "not a request"]
+    checked = checker.check(number, data)
+    reasons = [_describe(p, checked.first) for p in checked.problems]
+    if reasons or checked.request is None:
+        return checked, None, reasons
+    try:
+        encoded = encode_json(checked.request)
+    except (TypeError, ValueError):
+        found = encoding_problem(number, checked.request)
+        return checked, None, [_describe(found, None)] if found else ["cannot be sent as JSON"]
+    too_large = request_size_problem(number, checked.custom_id, len(encoded), max_bytes)
+    if too_large is not None:
+        return checked, None, [too_large.message]
+    return checked, encoded, []
+
+
+class RequestsFile(Iterator[dict[str, Any]]):
+    """A requests file being read, one request dict at a time; see `read_requests`.
+
+    Iterate it for the requests as dicts; a job made from it takes them as already checked
+    and encoded (`checked()`), without checking them again. It can be read once.
+    """
+
+    def __init__(self, path: str, api_version: str, max_bytes: int) -> None:
+        self.path = path
+        self.api_version = api_version
+        self.max_bytes = max_bytes
+        self._lines: Iterator[tuple[dict[str, Any], CheckedRequest]] | None = None
+        self._jobs_only = False
+
+    def __repr__(self) -> str:
+        return f"<RequestsFile {self.path!r}>"
+
+    def __next__(self) -> dict[str, Any]:
+        if self._lines is None:
+            self._lines = self._read()
+        request, _ = next(self._lines)
+        return request
+
+    def checked(self) -> Iterator[CheckedRequest]:
+        """The requests, checked and encoded, in file order.
+
+        Raises:
+            RequestsFileError: Once the file is read through, if it had bad lines.
+        """
+        if self._lines is None:
+            self._jobs_only = True
+            self._lines = self._read()
+        return (item for _, item in self._lines)
+
+    def _read(self) -> Iterator[tuple[dict[str, Any], CheckedRequest]]:
+        name = self.path
+        problems: list[FileProblem] = []
+        checker = RequestChecker(self.api_version)
+        try:
+            f = open(name, "rb")  # noqa: SIM115 - closed in the finally below, across yields
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            problem = FileProblem(name, None, f"cannot read: {reason}")
+            raise RequestsFileError(name, [problem]) from None
+        position = 0
+        try:
+            for number, raw in enumerate(f, start=1):
+                line = raw.rstrip(b"\r\n")
+                if not line.strip():
+                    continue
+                checked, encoded, reasons = check_line(number, line, checker, self.max_bytes)
+                if reasons:
+                    problems.extend(FileProblem(name, number, r) for r in reasons)
+                    continue
+                if checked is None or encoded is None or (problems and self._jobs_only):
+                    # A job made from a file with a bad line is refused whole: keep checking,
+                    # but build none of it.
+                    continue
+                assert checked.custom_id is not None and isinstance(checked.request, dict)
+                yield checked.request, CheckedRequest(position, checked.custom_id, encoded)
+                position += 1
+        finally:
+            f.close()
+        if checker.count == 0 and not problems:
+            problems.append(FileProblem(name, None, "no requests: the file is empty"))
+        if problems:
+            raise RequestsFileError(name, problems)
 
 
 def read_requests(
@@ -78,12 +208,13 @@ def read_requests(
     *,
     api_version: str = DEFAULT_API_VERSION,
     max_bytes: int = MAX_BATCH_BYTES,
-) -> Iterator[dict[str, Any]]:
+) -> RequestsFile:
     """Read a requests file lazily, one request dict per non-blank line.
 
-    The good requests are yielded as they are read; if any line had a problem,
-    `RequestsFileError` is raised at the end listing all of them. Give the iterator straight
-    to `split_requests` or to a job, which consume it whole before sending anything.
+    The good requests are handed out as they are read; if any line had a problem,
+    `RequestsFileError` is raised at the end listing all of them. Give the reader straight
+    to `split_requests` or to a job, which consume it whole before sending anything (and take
+    its requests as checked here, without checking them again).
 
     Args:
         path: The `.jsonl` file: one `{"custom_id": ..., "params": {...}}` object per line;
@@ -94,61 +225,4 @@ def read_requests(
     Raises:
         RequestsFileError: The file cannot be read, or has bad lines (file, line, reason).
     """
-    name = os.fspath(path)
-    problems: list[FileProblem] = []
-    seen: dict[str, int] = {}
-    count = 0
-    try:
-        f = open(name, "rb")  # noqa: SIM115 - closed in the finally below, across yields
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise RequestsFileError(name, [FileProblem(name, None, f"cannot read: {reason}")]) from None
-    try:
-        for number, raw in enumerate(f, start=1):
-            line = raw.rstrip(b"\r\n")
-            if not line.strip():
-                continue
-            count += 1
-            request, reasons = _check_line(line, api_version, max_bytes)
-            cid = request.get("custom_id") if request is not None else None
-            if isinstance(cid, str) and custom_id_problem(cid) is None:
-                first = seen.setdefault(cid, number)
-                if first != number:
-                    reasons.append(f"duplicate custom_id {cid!r} (first used on line {first})")
-            problems.extend(FileProblem(name, number, r) for r in reasons)
-            if request is not None and not reasons:
-                yield request
-    finally:
-        f.close()
-    if count == 0:
-        problems.append(FileProblem(name, None, "no requests: the file is empty"))
-    if problems:
-        raise RequestsFileError(name, problems)
-
-
-def _check_line(
-    line: bytes, api_version: str, max_bytes: int
-) -> tuple[dict[str, Any] | None, list[str]]:
-    try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [f"not UTF-8 text (byte {exc.start + 1})"]
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return None, [f"invalid JSON: {exc.msg} (column {exc.colno})"]
-    except RecursionError:
-        return None, ["invalid JSON: nested too deeply"]
-    except ValueError:  # a number too long to convert (sys.get_int_max_str_digits)
-        return None, ["invalid JSON: a number has too many digits"]
-    if not isinstance(data, dict):
-        names: dict[type, str] = {list: "a list", str: "a string", type(None): "null"}
-        kind = names.get(type(data), type(data).__name__)
-        return None, [f"expected a JSON object with custom_id and params, found {kind}"]
-    _, encoded, found = serialize_request(0, data, api_version)
-    reasons = [_describe(p) for p in found]
-    if encoded is not None and len(encoded) + 15 > max_bytes:
-        reasons.append(
-            f"the request is {len(encoded):,} bytes; a batch holds at most {max_bytes:,}"
-        )
-    return data, reasons
+    return RequestsFile(os.fspath(path), api_version, max_bytes)

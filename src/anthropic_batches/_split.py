@@ -1,49 +1,54 @@
 """Splitting a job's requests into as few batches as the limits allow (I/O-free).
 
-A batch holds at most 100,000 requests and 256 MB of request body (API-FACTS: "Limits"); a
-job of any size is cut into parts that each fit, by count and by serialized size, keeping the
-input order. Every request is checked up front with the rules `create` uses, and `custom_id`
-must be unique across the whole job (results are matched to inputs by it alone), so a job is
-refused whole, in milliseconds, with one `BatchValidationError` listing every problem.
+A batch holds at most 100,000 requests and 256 MB of request body (`_facts`); a job of any
+size is cut into parts that each fit, by count and by encoded size, keeping the input order.
+Every request is checked once, by the checker `create` uses, with `custom_id` unique across
+the whole job (results are matched to inputs by it alone), and encoded once: a part keeps its
+requests' bytes, and its batch is created from them without checking or encoding again. A job
+with any bad request is refused whole, with one `BatchValidationError` listing every problem.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from ._encoding import EncodedRequests, body_from_encoded, encode_json, encoding_problem
 from ._exceptions import BatchValidationError, Problem
+from ._facts import BODY_FRAME_BYTES, DEFAULT_API_VERSION, MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
 from ._models import BatchRequest
-from ._shared import DEFAULT_API_VERSION
-from ._validation import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, custom_id_problem, serialize_request
+from ._validation import (
+    RequestChecker,
+    no_requests_problem,
+    not_iterable_problem,
+    request_size_problem,
+)
 
-__all__ = ["JobPart", "RequestLike", "job_digest", "split_requests"]
+__all__ = ["CheckedSource", "JobPart", "RequestLike", "job_digest", "split_requests"]
 
 RequestLike = BatchRequest | Mapping[str, Any]
 """A request as `create` takes it: a `BatchRequest` or a dict with `custom_id` and `params`."""
 
-#: `{"requests":[` and `]}`: the frame of a create body around the comma-joined requests.
-_FRAME_BYTES = len(b'{"requests":[') + len(b"]}")
-
 
 @dataclass(frozen=True)
 class JobPart:
-    """One batch's worth of a job's requests.
+    """One batch's worth of a job's requests, checked and encoded.
 
     Attributes:
         index: The part's position in the job (0-based).
         start: The input position of the part's first request (0-based).
-        requests: The part's requests, in input order, as they were given.
+        encoded: Each request as the compact JSON it is sent as, in input order.
         custom_ids: Their `custom_id`s, in the same order.
         size: The size in bytes of the part's create body.
-        digest: A SHA-256 of the part's serialized requests: the same inputs give the same digest.
+        digest: A SHA-256 of the part's encoded requests: the same inputs give the same digest.
     """
 
     index: int
     start: int
-    requests: tuple[RequestLike, ...] = field(repr=False)
+    encoded: tuple[bytes, ...] = field(repr=False)
     custom_ids: tuple[str, ...] = field(repr=False)
     size: int
     digest: str
@@ -51,37 +56,102 @@ class JobPart:
     @property
     def stop(self) -> int:
         """The input position just after the part's last request."""
-        return self.start + len(self.requests)
+        return self.start + len(self.encoded)
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """The part's requests, decoded from what is sent (dicts, in input order)."""
+        return [json.loads(item) for item in self.encoded]
+
+    def body(self) -> EncodedRequests:
+        """The part's create body, from the bytes already checked and encoded."""
+        return body_from_encoded(self.encoded)
 
     def __len__(self) -> int:
-        return len(self.requests)
+        return len(self.encoded)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedRequest:
+    """A request that passed the checks: its position, `custom_id` and encoded bytes."""
+
+    position: int
+    custom_id: str
+    encoded: bytes
+
+
+class CheckedSource(Protocol):
+    """Requests already checked and encoded by their reader (e.g. a requests file), which the
+    splitter takes without checking them again. The reader raises, once read through, if any
+    request had a problem."""
+
+    def checked(self) -> Iterator[CheckedRequest]:
+        """The requests, checked and encoded, in input order."""
+        ...
+
+
+def check_and_encode(
+    requests: Iterable[object], api_version: str, max_bytes: int
+) -> Iterator[CheckedRequest]:
+    """Check and encode every request once; raise every problem together at the end.
+
+    Raises:
+        BatchValidationError: Some requests are not acceptable (or there are none).
+    """
+    problem = not_iterable_problem(requests)
+    if problem is not None:
+        raise BatchValidationError([problem])
+    checker = RequestChecker(api_version)
+    problems: list[Problem] = []
+    for index, request in enumerate(requests):
+        checked = checker.check(index, request)
+        problems.extend(checked.problems)
+        if checked.problems or checked.request is None or checked.custom_id is None:
+            continue
+        try:
+            encoded = encode_json(checked.request)
+        except (TypeError, ValueError):
+            found = encoding_problem(index, checked.request)
+            assert found is not None
+            problems.append(found)
+            continue
+        too_large = request_size_problem(index, checked.custom_id, len(encoded), max_bytes)
+        if too_large is not None:
+            problems.append(too_large)
+        elif not problems:  # keep checking, but stop yielding: the job will be refused
+            yield CheckedRequest(index, checked.custom_id, encoded)
+    if checker.count == 0:
+        problems.append(no_requests_problem("job"))
+    if problems:
+        raise BatchValidationError(problems)
 
 
 class _PartBuilder:
-    def __init__(self) -> None:
-        self.requests: list[RequestLike] = []
+    def __init__(self, start: int) -> None:
+        self.start = start
+        self.encoded: list[bytes] = []
         self.custom_ids: list[str] = []
-        self.size = _FRAME_BYTES
+        self.size = BODY_FRAME_BYTES
         self.hash = hashlib.sha256()
 
     def fits(self, encoded: bytes, max_requests: int, max_bytes: int) -> bool:
-        if not self.requests:
+        if not self.encoded:
             return True
         comma = 1
-        return len(self.requests) < max_requests and self.size + comma + len(encoded) <= max_bytes
+        return len(self.encoded) < max_requests and self.size + comma + len(encoded) <= max_bytes
 
-    def add(self, request: RequestLike, custom_id: str, encoded: bytes) -> None:
-        self.size += len(encoded) + (1 if self.requests else 0)
-        self.requests.append(request)
+    def add(self, custom_id: str, encoded: bytes) -> None:
+        self.size += len(encoded) + (1 if self.encoded else 0)
+        self.encoded.append(encoded)
         self.custom_ids.append(custom_id)
         self.hash.update(encoded)
         self.hash.update(b"\n")
 
-    def build(self, index: int, start: int) -> JobPart:
+    def build(self, index: int) -> JobPart:
         return JobPart(
             index=index,
-            start=start,
-            requests=tuple(self.requests),
+            start=self.start,
+            encoded=tuple(self.encoded),
             custom_ids=tuple(self.custom_ids),
             size=self.size,
             digest=self.hash.hexdigest(),
@@ -89,7 +159,7 @@ class _PartBuilder:
 
 
 def split_requests(
-    requests: Iterable[RequestLike],
+    requests: Iterable[RequestLike] | CheckedSource,
     *,
     api_version: str = DEFAULT_API_VERSION,
     max_requests: int = MAX_BATCH_REQUESTS,
@@ -102,7 +172,8 @@ def split_requests(
 
     Args:
         requests: `BatchRequest` models or dicts `{"custom_id": ..., "params": {...}}`; any
-            iterable, read once.
+            iterable, read once. A requests file from `read_requests` was checked as it was
+            read, and is not checked again.
         api_version: The API version whose rules the requests are checked by (the client's).
         max_requests: The most requests one batch may hold (the API's limit: 100,000).
         max_bytes: The largest create body of one batch (the API's limit: 256 MB).
@@ -113,49 +184,29 @@ def split_requests(
     Raises:
         BatchValidationError: Some requests are not acceptable (or there are none); it lists
             every offending request and why. Nothing was sent.
+        RequestsFileError: The requests file has bad lines. Nothing was sent.
         ValueError: `max_requests` or `max_bytes` is not positive.
     """
     if max_requests < 1 or max_bytes < 1:
         raise ValueError("max_requests and max_bytes must be positive")
-    if isinstance(requests, (str, bytes, Mapping)):
-        kind = type(requests).__name__
-        problem = Problem(None, None, None, f"requests must be an iterable of requests, not {kind}")
-        raise BatchValidationError([problem])
-    problems: list[Problem] = []
-    seen: dict[str, int] = {}
+    checked_source = getattr(requests, "checked", None)
+    items: Iterable[CheckedRequest] = (
+        checked_source()
+        if callable(checked_source)
+        else check_and_encode(requests, api_version, max_bytes)  # type: ignore[arg-type]
+    )
     parts: list[JobPart] = []
-    builder = _PartBuilder()
-    start = count = 0
-    for index, request in enumerate(requests):
-        count += 1
-        cid, encoded, found = serialize_request(index, request, api_version)
-        problems.extend(found)
-        if cid is not None and custom_id_problem(cid) is None:
-            first = seen.setdefault(cid, index)
-            if first != index:
-                message = f"duplicate: already used by requests[{first}]"
-                problems.append(Problem(index, cid, "custom_id", message))
-        if encoded is None or cid is None:
-            continue
-        if _FRAME_BYTES + len(encoded) > max_bytes:
-            message = (
-                f"this request alone is {len(encoded):,} bytes; a batch body holds at most "
-                f"{max_bytes:,}"
-            )
-            problems.append(Problem(index, cid, None, message))
-            continue
-        if problems:
-            continue  # keep checking, but stop building: the job will be refused
-        if not builder.fits(encoded, max_requests, max_bytes):
-            parts.append(builder.build(len(parts), start))
-            start = index
-            builder = _PartBuilder()
-        builder.add(request, cid, encoded)
-    if count == 0:
-        problems.append(Problem(None, None, None, "a job needs at least 1 request"))
-    if problems:
-        raise BatchValidationError(problems)
-    parts.append(builder.build(len(parts), start))
+    builder: _PartBuilder | None = None
+    for index, item in enumerate(items):
+        if builder is None:
+            builder = _PartBuilder(index)
+        elif not builder.fits(item.encoded, max_requests, max_bytes):
+            parts.append(builder.build(len(parts)))
+            builder = _PartBuilder(index)
+        builder.add(item.custom_id, item.encoded)
+    if builder is None:  # a checked source with no request (its reader says so first)
+        raise BatchValidationError([no_requests_problem("job")])
+    parts.append(builder.build(len(parts)))
     return parts
 
 

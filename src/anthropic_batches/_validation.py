@@ -1,50 +1,48 @@
-"""I/O-free checks of batch requests, and the serialization of a create body.
+"""The one checker of batch requests (I/O-free).
 
-The client runs these before any network call, so a user learns in milliseconds what the API
-would otherwise report after a day of processing; the emulator runs `params_problems` on each
-request when a batch is processed, so both judge a request by the same rules (API-FACTS:
-"Limits" and "API versions and credentials").
+`create`, the job splitter and the requests-file reader all judge a request with
+`RequestChecker`, before any network call, so a user learns in milliseconds what the API
+would otherwise report after a day of processing; the emulator judges `params` with
+`params_problems` when it processes a batch, so both apply the same rules. The rules follow
+the API's documented limits and version changes (`_facts`). Each problem carries a code and a
+field, so a caller words or sorts problems by them, never by a message's text. Encoding the
+requests that pass is `_encoding`'s work.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from pydantic_core import PydanticSerializationError, to_json
-
-from ._exceptions import BatchValidationError, Problem
+from ._exceptions import Problem
 from ._facts import (
-    BODY_CLOSE,
-    BODY_OPEN,
+    BODY_FRAME_BYTES,
+    CUSTOM_ID_MAX_LENGTH,
     CUSTOM_ID_PATTERN,
     DEFAULT_API_VERSION,
-    MAX_BATCH_BYTES,
-    MAX_BATCH_REQUESTS,
     OLD_API_VERSION,
     VERSION_RULES,
+    VersionRules,
 )
 from ._models import BatchRequest
 
 __all__ = [
-    "CUSTOM_ID_PATTERN",
-    "MAX_BATCH_BYTES",
-    "MAX_BATCH_REQUESTS",
-    "EncodedRequests",
+    "Checked",
     "ParamProblem",
-    "check_request",
+    "RequestChecker",
+    "batch_problems",
     "custom_id_problem",
-    "encode_requests",
+    "no_requests_problem",
+    "not_iterable_problem",
     "params_problems",
-    "serialize_request",
+    "request_size_problem",
 ]
 
-REMOVED_IN_2026_10_21 = VERSION_RULES[DEFAULT_API_VERSION].removed_params
-OLD_VERSION = OLD_API_VERSION
-_BODY_OPEN = BODY_OPEN
-_BODY_CLOSE = BODY_CLOSE
+ParamCode = Literal["invalid_params", "missing_param", "invalid_param", "version_rule"]
+
+#: The top-level fields of a batch request.
+REQUEST_FIELDS = ("custom_id", "params")
 
 
 @dataclass(frozen=True)
@@ -54,23 +52,34 @@ class ParamProblem:
     Attributes:
         field: The path inside the request, e.g. `"params.temperature"`.
         message: The problem, worded as the API words it.
-        version_rule: Whether it is a rule of API version 2026-10-21 only.
+        code: `"invalid_params"` (not an object), `"missing_param"`, `"invalid_param"`, or
+            `"version_rule"` (refused by a newer API version only).
     """
 
     field: str
     message: str
-    version_rule: bool = False
+    code: ParamCode = "invalid_param"
+
+    @property
+    def version_rule(self) -> bool:
+        """Whether it is a rule of a newer API version only."""
+        return self.code == "version_rule"
 
 
 def custom_id_problem(custom_id: object) -> str | None:
     """Why a `custom_id` is not acceptable, or `None` when it is."""
     if not isinstance(custom_id, str):
-        return f"must be a string of 1 to 64 characters, not {type(custom_id).__name__}"
+        return (
+            f"must be a string of 1 to {CUSTOM_ID_MAX_LENGTH} characters, "
+            f"not {type(custom_id).__name__}"
+        )
     if not CUSTOM_ID_PATTERN.fullmatch(custom_id):
         if not custom_id:
             return "must not be empty"
-        if len(custom_id) > 64:
-            return f"is {len(custom_id)} characters long; at most 64 are allowed"
+        if len(custom_id) > CUSTOM_ID_MAX_LENGTH:
+            return (
+                f"is {len(custom_id)} characters long; at most {CUSTOM_ID_MAX_LENGTH} are allowed"
+            )
         bad = sorted({c for c in custom_id if not CUSTOM_ID_PATTERN.fullmatch(c)})
         return "may only hold letters, digits, '_' and '-'; found " + ", ".join(
             repr(c) for c in bad[:5]
@@ -78,16 +87,23 @@ def custom_id_problem(custom_id: object) -> str | None:
     return None
 
 
+def _rules(api_version: str) -> VersionRules:
+    return VERSION_RULES.get(api_version, VERSION_RULES[DEFAULT_API_VERSION])
+
+
 def params_problems(params: object, api_version: str) -> list[ParamProblem]:
     """What is wrong with one request's `params` under an API version."""
     if not isinstance(params, Mapping):
-        return [ParamProblem("params", f"must be an object, not {type(params).__name__}")]
+        kind = type(params).__name__
+        return [ParamProblem("params", f"must be an object, not {kind}", "invalid_params")]
     found: list[ParamProblem] = []
     if not isinstance(params.get("model"), str) or not params.get("model"):
-        found.append(ParamProblem("params.model", "model: Field required"))
+        found.append(ParamProblem("params.model", "model: Field required", "missing_param"))
     max_tokens = params.get("max_tokens")
     if max_tokens is None:
-        found.append(ParamProblem("params.max_tokens", "max_tokens: Field required"))
+        found.append(
+            ParamProblem("params.max_tokens", "max_tokens: Field required", "missing_param")
+        )
     elif not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
         found.append(
             ParamProblem("params.max_tokens", "max_tokens: Input should be a valid integer")
@@ -96,24 +112,25 @@ def params_problems(params: object, api_version: str) -> list[ParamProblem]:
         found.append(ParamProblem("params.max_tokens", "max_tokens: must be at least 1"))
     messages = params.get("messages")
     if messages is None:
-        found.append(ParamProblem("params.messages", "messages: Field required"))
+        found.append(ParamProblem("params.messages", "messages: Field required", "missing_param"))
     elif not isinstance(messages, list) or not messages:
         found.append(
             ParamProblem("params.messages", "messages: must be a non-empty list of messages")
         )
-    if api_version != OLD_VERSION:
-        found.extend(_version_problems(params))
+    found.extend(_version_problems(params, _rules(api_version)))
     return found
 
 
-def _version_problems(params: Mapping[str, Any]) -> list[ParamProblem]:
+def _version_problems(params: Mapping[str, Any], rules: VersionRules) -> list[ParamProblem]:
     found = [
-        ParamProblem(f"params.{name}", f"{name}: Extra inputs are not permitted", True)
-        for name in REMOVED_IN_2026_10_21
+        ParamProblem(f"params.{name}", f"{name}: Extra inputs are not permitted", "version_rule")
+        for name in rules.removed_params
         if name in params
     ]
     messages = params.get("messages")
-    if not isinstance(messages, list):
+    if not isinstance(messages, list) or not (
+        rules.document_in_assistant or rules.citations_in_user
+    ):
         return found
     for i, message in enumerate(messages):
         if not isinstance(message, Mapping) or not isinstance(message.get("content"), list):
@@ -123,24 +140,18 @@ def _version_problems(params: Mapping[str, Any]) -> list[ParamProblem]:
             if not isinstance(block, Mapping):
                 continue
             where = f"params.messages[{i}].content[{j}]"
-            if role == "assistant" and block.get("type") == "document":
-                found.append(
-                    ParamProblem(
-                        where,
-                        f"messages.{i}.content.{j}: document blocks are not permitted in "
-                        "assistant messages",
-                        True,
-                    )
-                )
-            elif role == "user" and _has_citations(block):
-                found.append(
-                    ParamProblem(
-                        where,
-                        f"messages.{i}.content.{j}: citations are not permitted on text "
-                        "blocks in user messages",
-                        True,
-                    )
-                )
+            if (
+                rules.document_in_assistant
+                and role == "assistant"
+                and block.get("type") == "document"
+            ):
+                message_text = "document blocks are not permitted in assistant messages"
+            elif rules.citations_in_user and role == "user" and _has_citations(block):
+                message_text = "citations are not permitted on text blocks in user messages"
+            else:
+                continue
+            message_text = f"messages.{i}.content.{j}: {message_text}"
+            found.append(ParamProblem(where, message_text, "version_rule"))
     return found
 
 
@@ -153,63 +164,11 @@ def _has_citations(block: Mapping[str, Any]) -> bool:
     return False
 
 
-def _as_mapping(request: object) -> Mapping[str, Any] | None:
-    if isinstance(request, BatchRequest):
-        return request.model_dump(mode="json", exclude_unset=False)
-    if isinstance(request, Mapping):
-        return request
-    return None
-
-
-def check_request(
-    index: int, request: object, api_version: str
-) -> tuple[str | None, Mapping[str, Any] | None, list[Problem]]:
-    """Check one request without encoding it.
-
-    Returns:
-        The request's `custom_id` (when it is a string), the request as a mapping (when it
-        is one), and the problems found.
-    """
-    if _plain_and_valid(request, api_version):
-        assert isinstance(request, dict)
-        return request["custom_id"], request, []
-    mapping = _as_mapping(request)
-    if mapping is None:
-        what = type(request).__name__
-        msg = f"must be a BatchRequest or a dict with custom_id and params, not {what}"
-        return None, None, [Problem(index, None, None, msg)]
-    custom_id = mapping.get("custom_id")
-    cid = custom_id if isinstance(custom_id, str) else None
-    problems: list[Problem] = []
-    if "custom_id" not in mapping:
-        problems.append(Problem(index, None, "custom_id", "Field required"))
-    else:
-        reason = custom_id_problem(custom_id)
-        if reason:
-            problems.append(Problem(index, cid, "custom_id", reason))
-    extra = sorted(set(mapping) - {"custom_id", "params"})
-    if extra:
-        problems.append(
-            Problem(index, cid, extra[0], "unknown field; a request has custom_id and params")
-        )
-    if "params" not in mapping:
-        problems.append(Problem(index, cid, "params", "Field required"))
-    else:
-        for p in params_problems(mapping["params"], api_version):
-            msg = p.message
-            if p.version_rule:
-                msg += (
-                    f" under api_version={api_version!r}; "
-                    f'api_version="{OLD_VERSION}" still accepts it'
-                )
-            problems.append(Problem(index, cid, p.field, msg))
-    return cid, mapping, problems
-
-
-def _plain_and_valid(request: object, api_version: str) -> bool:
+def _plain_and_valid(request: object, rules: VersionRules) -> bool:
     """Whether a request is a plain dict that passes every check, by a quick test that
-    covers the common shape (issue 6: creates of 100,000 requests). `False` means only
-    "look closer": the full checks then decide, and word the problems."""
+    covers the common shape (creates of 100,000 requests). `False` means only "look
+    closer": the full checks then decide, and word the problems. A property test holds
+    both paths to the same verdict."""
     if type(request) is not dict or len(request) != 2:
         return False
     custom_id = request.get("custom_id")
@@ -232,235 +191,164 @@ def _plain_and_valid(request: object, api_version: str) -> bool:
         or not messages
     ):
         return False
-    if api_version == OLD_VERSION:
+    if not rules.any:
         return True
-    if "temperature" in params or "top_p" in params or "top_k" in params:
-        return False
-    # Only list contents can break a version rule; plain string contents are fine.
+    for name in rules.removed_params:
+        if name in params:
+            return False
+    # Only list contents can break a block rule; plain string contents are fine.
     return all(type(m) is dict and type(m.get("content")) is str for m in messages)
 
 
-def _encode(value: object) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
-        "utf-8"
-    )
+def _as_mapping(request: object) -> Mapping[str, Any] | None:
+    if isinstance(request, BatchRequest):
+        return request.model_dump(mode="json", exclude_unset=False)
+    if isinstance(request, Mapping):
+        return request
+    return None
 
 
-def _plain(value: object) -> bool:
-    """Whether a value is plain JSON data: dicts with string keys, lists, strings, ints,
-    bools, `None` and finite floats, of exactly those types.
-
-    Such data is encoded by pydantic-core's serializer, several times faster than `json`
-    and to the same bytes; anything else goes through `json.dumps`, whose rules (no NaN, no
-    sets, no objects) stay the rules of what can be sent. Floats only where both write the
-    same digits (they differ in how they write exponents).
-
-    The price: pydantic-core reads a non-ASCII string through its UTF-8 form, which CPython
-    then keeps inside the string object. A create grows the caller's requests by about the
-    UTF-8 size of their non-ASCII text; it sends the body in parts instead of joined (and
-    so copies it neither to join it nor to write it), which saves more than that (issue 6).
-    """
-    # A loop over a stack, not recursion: this visits every value of every request.
-    stack = [value]
-    pop, push = stack.pop, stack.extend
-    while stack:
-        item = pop()
-        kind = type(item)
-        if kind is str or kind is int or kind is bool or item is None:
-            continue
-        if kind is dict:
-            for key in item:  # type: ignore[attr-defined]
-                if type(key) is not str:
-                    return False
-            push(item.values())  # type: ignore[attr-defined]
-        elif kind is list:
-            push(item)  # type: ignore[arg-type]
-        elif kind is float:
-            size: float = abs(item)  # type: ignore[arg-type]
-            if not (size == 0.0 or 1e-4 <= size < 1e16):
-                return False
-        else:
-            return False
-    return True
-
-
-def _encode_fast(value: object) -> bytes:
-    """`value` as compact UTF-8 JSON: pydantic-core's encoder for plain data, else `json`.
-
-    Raises:
-        TypeError, ValueError: It cannot be sent as JSON (`json` says why).
-    """
-    if _plain(value):
-        try:
-            return to_json(value)
-        except PydanticSerializationError:
-            pass  # e.g. a lone surrogate in a string: `json` says what is wrong
-    return _encode(value)
-
-
-def serialize_request(
-    index: int, request: object, api_version: str
-) -> tuple[str | None, bytes | None, list[Problem]]:
-    """Check one request and encode it as compact JSON.
-
-    Returns:
-        The request's `custom_id` (when it is a string), its JSON bytes (when it had no
-        problem), and the problems found.
-    """
-    cid, mapping, problems = check_request(index, request, api_version)
-    if problems or mapping is None:
-        return cid, None, problems
-    try:
-        encoded = _encode_fast(mapping)
-    except (TypeError, ValueError) as exc:
-        return cid, None, [Problem(index, cid, "params", f"cannot be sent as JSON: {exc}")]
-    return cid, encoded, []
-
-
-#: Requests encoded per call: one call per request costs more in set-up than in encoding,
-#: one call for the whole batch would hold the body twice. Small enough that a request which
-#: is not plain data sends only its own chunk through `json`.
-_ENCODE_CHUNK = 128
-
-
-class _BodyWriter:
-    """Encodes checked requests a chunk at a time into the parts of the create body.
-
-    The parts, joined, are `{"requests":[...]}` byte for byte as when each request is
-    encoded alone; they are kept apart, so the body is never copied whole.
-    """
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = [_BODY_OPEN]
-        self.size = len(_BODY_OPEN) + len(_BODY_CLOSE)
-        self.pending: list[Mapping[str, Any]] = []
-        self.indices: list[int] = []
-
-    def add(self, index: int, mapping: Mapping[str, Any], problems: list[Problem]) -> None:
-        self.pending.append(mapping)
-        self.indices.append(index)
-        if len(self.pending) >= _ENCODE_CHUNK:
-            self.flush(problems)
-
-    def flush(self, problems: list[Problem]) -> None:
-        """Encode the pending requests; a request that cannot be encoded is a problem.
-
-        Once there is any problem the body will not be sent, so chunks are still encoded
-        (every request is checked) but no longer kept.
-        """
-        pending, self.pending = self.pending, []
-        indices, self.indices = self.indices, []
-        if not pending:
-            return
-        keep = not problems
-        try:
-            # `[a,b,c]` without its brackets is the requests joined by commas.
-            encoded = _encode_fast(pending)[1:-1]
-        except (TypeError, ValueError):
-            # Find which requests cannot be encoded, and say so for each.
-            for index, mapping in zip(indices, pending, strict=True):
-                try:
-                    _encode(mapping)
-                except (TypeError, ValueError) as exc:
-                    cid = mapping.get("custom_id")
-                    cid = cid if isinstance(cid, str) else None
-                    problems.append(Problem(index, cid, "params", f"cannot be sent as JSON: {exc}"))
-            return
-        if not keep:
-            return
-        if len(self.parts) > 1:
-            self.parts.append(b",")
-            self.size += 1
-        self.parts.append(encoded)
-        self.size += len(encoded)
-
-    def body(self) -> EncodedRequests:
-        self.parts.append(_BODY_CLOSE)
-        parts, self.parts = self.parts, []
-        return EncodedRequests(parts, self.size)
-
-
-@dataclass(frozen=True)
-class EncodedRequests:
-    """A checked create body, in parts: joined, they are `{"requests":[...]}`.
-
-    Kept in parts so that the body is never copied whole: the parts are written to the
-    connection one after the other (and again, from the start, on a retry).
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """What the checker found of one request.
 
     Attributes:
-        parts: The body's bytes, in order.
-        size: Their total length, the body's `content-length`.
+        custom_id: The request's `custom_id`, when it is a string.
+        request: The request as a mapping (the dict to encode), when it is one.
+        problems: The problems found; empty when the request may be sent.
+        first: For a duplicate `custom_id`, the position of its first use.
     """
 
-    parts: list[bytes]
-    size: int
+    custom_id: str | None
+    request: Mapping[str, Any] | None
+    problems: list[Problem] = field(default_factory=list)
+    first: int | None = None
 
-    def __bytes__(self) -> bytes:
-        return b"".join(self.parts)
 
-
-def encode_requests(
-    requests: Iterable[object],
-    api_version: str,
-    *,
-    max_requests: int = MAX_BATCH_REQUESTS,
-    max_bytes: int = MAX_BATCH_BYTES,
-) -> EncodedRequests:
-    """Check every request and build the create body in one pass, in parts.
-
-    Raises:
-        BatchValidationError: Listing every offending index and why; nothing is sent.
-    """
-    if isinstance(requests, (str, bytes, Mapping)):
-        raise BatchValidationError(
-            [
-                Problem(
-                    None,
-                    None,
-                    None,
-                    "requests must be an iterable of requests, not a single "
-                    f"{type(requests).__name__}",
-                )
-            ]
-        )
+def _check(position: int, request: object, api_version: str) -> Checked:
+    """The full checks of one request, without the quick path."""
+    mapping = _as_mapping(request)
+    if mapping is None:
+        what = type(request).__name__
+        msg = f"must be a BatchRequest or a dict with custom_id and params, not {what}"
+        return Checked(None, None, [Problem(position, None, None, msg, "not_a_request")])
+    custom_id = mapping.get("custom_id")
+    cid = custom_id if isinstance(custom_id, str) else None
     problems: list[Problem] = []
-    writer = _BodyWriter()
-    seen: dict[str, int] = {}
-    count = 0
-    for index, request in enumerate(requests):
-        count += 1
-        cid, mapping, found = check_request(index, request, api_version)
-        if found:
-            problems.extend(found)
-        elif mapping is not None:
-            writer.add(index, mapping, problems)
-        if cid is not None and (not found or not custom_id_problem(cid)):
-            first = seen.setdefault(cid, index)
-            if first != index:
-                problems.append(
-                    Problem(
-                        index, cid, "custom_id", f"duplicate: already used by requests[{first}]"
-                    )
+    if "custom_id" not in mapping:
+        problems.append(Problem(position, None, "custom_id", "Field required", "missing_field"))
+    else:
+        reason = custom_id_problem(custom_id)
+        if reason:
+            problems.append(Problem(position, cid, "custom_id", reason, "invalid_custom_id"))
+    extra = sorted(set(mapping) - set(REQUEST_FIELDS))
+    if extra:
+        message = "unknown field; a request has custom_id and params"
+        problems.append(Problem(position, cid, extra[0], message, "unknown_field"))
+    if "params" not in mapping:
+        problems.append(Problem(position, cid, "params", "Field required", "missing_field"))
+    else:
+        for p in params_problems(mapping["params"], api_version):
+            msg = p.message
+            if p.version_rule:
+                msg += (
+                    f" under api_version={api_version!r}; "
+                    f'api_version="{OLD_API_VERSION}" still accepts it'
                 )
-    writer.flush(problems)
-    # Encoding problems are found a chunk at a time: put them back in request order.
-    problems.sort(key=lambda p: -1 if p.index is None else p.index)
+            problems.append(Problem(position, cid, p.field, msg, p.code))
+    return Checked(cid, mapping, problems)
+
+
+class RequestChecker:
+    """Checks the requests of one batch or job, one at a time, in a single pass.
+
+    It remembers each `custom_id` it has seen (which must be unique across the batch or the
+    job), so a duplicate is reported at its second use with the position of the first.
+
+    Args:
+        api_version: The API version whose rules apply.
+    """
+
+    def __init__(self, api_version: str) -> None:
+        self.api_version = api_version
+        self._rules = _rules(api_version)
+        self._seen: dict[str, int] = {}
+        #: How many requests were checked.
+        self.count = 0
+
+    def check(self, position: int, request: object) -> Checked:
+        """Check one request: the rules, and that its `custom_id` was not used before.
+
+        Args:
+            position: Where the request is (an index, or a line number): problems carry it,
+                and a duplicate names the position of the first use.
+            request: A `BatchRequest` or a mapping with `custom_id` and `params`.
+        """
+        self.count += 1
+        if _plain_and_valid(request, self._rules):
+            checked = Checked(request["custom_id"], request)  # type: ignore[index, arg-type]
+        else:
+            checked = _check(position, request, self.api_version)
+        cid = checked.custom_id
+        if cid is None or any(p.code == "invalid_custom_id" for p in checked.problems):
+            return checked
+        first = self._seen.setdefault(cid, position)
+        if first == position:
+            return checked
+        message = f"duplicate: already used by requests[{first}]"
+        problem = Problem(position, cid, "custom_id", message, "duplicate_custom_id")
+        return Checked(cid, checked.request, [*checked.problems, problem], first)
+
+
+def full_check(position: int, request: object, api_version: str) -> Checked:
+    """The verdict of the full checks alone (no quick path, no duplicate tracking): the
+    reference the quick path is tested against."""
+    return _check(position, request, api_version)
+
+
+def not_iterable_problem(requests: object) -> Problem | None:
+    """The problem of a single request (or text) given where many are expected."""
+    if isinstance(requests, (str, bytes, Mapping, BatchRequest)) or not isinstance(
+        requests, Iterable
+    ):
+        kind = type(requests).__name__
+        message = f"requests must be an iterable of requests, not a single {kind}"
+        return Problem(None, None, None, message, "not_iterable")
+    return None
+
+
+def request_size_problem(
+    position: int, custom_id: str | None, size: int, max_bytes: int
+) -> Problem | None:
+    """The problem of a request that alone makes a create body over `max_bytes`."""
+    if BODY_FRAME_BYTES + size <= max_bytes:
+        return None
+    message = f"the request alone is {size:,} bytes; a batch holds at most {max_bytes:,}"
+    return Problem(position, custom_id, None, message, "request_too_large")
+
+
+def no_requests_problem(what: str) -> Problem:
+    """The problem of a batch or a job (`what`) with no request."""
+    return Problem(None, None, None, f"a {what} needs at least 1 request", "no_requests")
+
+
+def batch_problems(
+    count: int, size: int | None, *, max_requests: int, max_bytes: int
+) -> list[Problem]:
+    """The problems of a batch as a whole: no requests, too many, too large.
+
+    Args:
+        count: How many requests it has.
+        size: Its create body's size, or `None` when not known (the body was not built).
+        max_requests: The most requests it may hold.
+        max_bytes: The largest body it may have.
+    """
     if count == 0:
-        problems.append(Problem(None, None, None, "a batch needs at least 1 request"))
-    elif count > max_requests:
-        problems.append(
-            Problem(None, None, None, f"{count} requests; a batch holds at most {max_requests}")
-        )
-    size = writer.size
-    if not problems and size > max_bytes:
-        problems.append(
-            Problem(
-                None,
-                None,
-                None,
-                f"the request body is {size:,} bytes; a batch holds at most {max_bytes:,}",
-            )
-        )
-    if problems:
-        raise BatchValidationError(problems)
-    return writer.body()
+        return [no_requests_problem("batch")]
+    if count > max_requests:
+        message = f"{count} requests; a batch holds at most {max_requests}"
+        return [Problem(None, None, None, message, "too_many_requests")]
+    if size is not None and size > max_bytes:
+        message = f"the request body is {size:,} bytes; a batch holds at most {max_bytes:,}"
+        return [Problem(None, None, None, message, "body_too_large")]
+    return []

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from .._encoding import EncodedRequests, encode_requests
 from .._exceptions import (
     APIConnectionError,
     APIError,
@@ -15,9 +16,9 @@ from .._exceptions import (
     NotFoundError,
     WaitTimeoutError,
 )
+from .._facts import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
 from .._models import BatchRequest, DeletedMessageBatch, MessageBatch, Page
 from .._shared import BATCHES_PATH, batch_path, check_id, parse_model, retry_after
-from .._validation import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, encode_requests
 from ._io import sleep
 from .results import AsyncResultStream
 
@@ -83,6 +84,12 @@ class AsyncBatches:
         body = encode_requests(
             requests, self._client.api_version, max_requests=max_requests, max_bytes=max_bytes
         )
+        return await self._create_body(body, timeout=timeout)
+
+    async def _create_body(
+        self, body: EncodedRequests, *, timeout: TimeoutTypes = None
+    ) -> MessageBatch:
+        """Create a batch from a body already checked and encoded (a job's part)."""
         response = await self._client._send(
             "POST", BATCHES_PATH, content=body, timeout=timeout, idempotent=False
         )

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from .._encoding import EncodedRequests
 from .._exceptions import APIConnectionError, APITimeoutError
 from .._shared import (
     DEFAULT_API_VERSION,
@@ -21,7 +22,6 @@ from .._shared import (
     same_origin,
     without_credentials,
 )
-from .._validation import EncodedRequests
 from ._io import sleep
 from .batches import AsyncMessages
 

@@ -15,17 +15,17 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 from .._exceptions import BadRequestError, ConflictError, NotFoundError
+from .._facts import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
 from .._gather import async_gather
 from .._joins import RETRYABLE_ERROR_TYPES, Missing, is_failed, results_in_input_order
-from .._models import BatchRequest, BatchResult, ErroredResult, MessageBatch
+from .._models import BatchResult, ErroredResult, MessageBatch
 from .._progress import JobProgress, PartProgress
 from .._split import JobPart, RequestLike, split_requests
 from .._state import JobState, JobStateError, PartState
 from .._usage import UsageSummary
-from .._validation import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
 
 if TYPE_CHECKING:
     from .client import AsyncClient
@@ -185,8 +185,8 @@ class AsyncJob:
         saved.newest_before = newest.data[0].id if newest.data else ""
         saved.submitting_at = datetime.now(UTC).isoformat()
         self._save()
-        requests = cast("Sequence[BatchRequest | dict[str, Any]]", part.requests)
-        batch = await self._client.messages.batches.create(requests, **self._limits)
+        # Checked and encoded once, when the job was split: sent as it is.
+        batch = await self._client.messages.batches._create_body(part.body())
         self._recorded(index, batch)
         return batch.id
 

@@ -10,9 +10,9 @@ from typing import Annotated, BinaryIO
 import typer
 
 from .._async.jobs import AsyncJob
+from .._facts import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
 from .._requests_file import read_requests
 from .._shared import DEFAULT_API_VERSION
-from .._validation import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
 from ._common import (
     EXIT_BAD_INPUT,
     EXIT_ERROR,

@@ -19,6 +19,7 @@ from rich.progress import (
 )
 
 from .._async.jobs import AsyncJob
+from .._facts import RESULT_TYPES
 from .._models import MessageBatch
 from .._progress import JobProgress
 from ._common import Settings
@@ -114,7 +115,7 @@ def print_summary(settings: Settings, job: AsyncJob, output: str) -> None:
         f"[bold]Job done[/]: {job.state.requests} requests in {n} batch{'es' if n != 1 else ''}"
         f" ({escape(', '.join(ids))})"
     )
-    order = ["succeeded", "errored", "canceled", "expired"]
+    order = list(RESULT_TYPES)
     kinds = order + sorted(set(usage.counts) - set(order))
     counts = ", ".join(f"{usage.counts[k]} {k}" for k in kinds if usage.counts.get(k))
     settings.info(f"Results: {counts or 'none'} -> {escape(where)}")

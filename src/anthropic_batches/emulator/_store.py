@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .._validation import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
+from .._facts import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
 from ._clock import Clock, WallClock
 from ._responder import BASE62, Responder, ResponderRequest, answer, base62, default_responder
 
