@@ -241,9 +241,9 @@ def _count_calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         calls["check"] += 1
         return check(self, position, request)
 
-    def counted_encode(value: object) -> bytes:
+    def counted_encode(value: object, **options: Any) -> bytes:
         calls["encode"] += 1
-        return encode(value)
+        return encode(value, **options)
 
     monkeypatch.setattr(RequestChecker, "check", counted_check)
     for module in ("_encoding", "_split", "_requests_file"):
@@ -256,7 +256,11 @@ def test_a_requests_file_is_checked_and_encoded_once_for_a_job(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "requests.jsonl"
-    path.write_text("".join(json.dumps(req(f"r{i}")) + "\n" for i in range(10)))
+    # Floats (written differently by the two encoders past some exponents) and text that
+    # JSON escapes: what is sent is still what `json.dumps` writes.
+    awkward = [1e16, 1e-5, 0.5, 2.5e-300, 10**30, 'caf\u00e9 \u2028 \x00 "q"']
+    lines = [req(f"r{i}", metadata={"v": awkward[i % len(awkward)]}) for i in range(10)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines))
     calls = _count_calls(monkeypatch)
     parts = split_requests(read_requests(path), max_requests=4)
     bodies = [part.body() for part in parts]
@@ -266,6 +270,19 @@ def test_a_requests_file_is_checked_and_encoded_once_for_a_job(
     for part, body in zip(parts, bodies, strict=True):
         assert bytes(body) == bytes(encode_requests(part.requests, NEW))
         assert body.size == len(bytes(body)) == part.size
+    sent = [r for body in bodies for r in json.loads(bytes(body))["requests"]]
+    assert sent == lines
+    assert (
+        bytes(bodies[0])
+        == json.dumps({"requests": lines[:4]}, ensure_ascii=False, separators=(",", ":")).encode()
+    )
+
+
+def test_a_requests_file_with_nan_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "requests.jsonl"
+    path.write_text(json.dumps(req("a", temperature=float("nan"))) + "\n")
+    with pytest.raises(RequestsFileError, match="cannot be sent as JSON"):
+        list(read_requests(path, api_version=OLD))
 
 
 def test_requests_from_python_are_checked_and_encoded_once(

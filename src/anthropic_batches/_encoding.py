@@ -72,13 +72,19 @@ def _plain(value: object) -> bool:
     return True
 
 
-def encode_json(value: object) -> bytes:
+def encode_json(value: object, *, plain: bool = False) -> bytes:
     """`value` as compact UTF-8 JSON: pydantic-core's encoder for plain data, else `json`.
+
+    Args:
+        value: What to encode.
+        plain: The caller knows `value` is plain JSON data without floats (e.g. it was just
+            decoded from JSON holding no number with a fraction or an exponent), so the
+            walk over it that decides is skipped.
 
     Raises:
         TypeError, ValueError: It cannot be sent as JSON (`json` says why).
     """
-    if _plain(value):
+    if plain or _plain(value):
         try:
             return to_json(value)
         except PydanticSerializationError:

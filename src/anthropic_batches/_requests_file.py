@@ -81,13 +81,31 @@ def _describe(problem: Problem, first: int | None) -> str:
     return problem.message
 
 
-def _parse(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
+class _Decoder(json.JSONDecoder):
+    """`json`'s decoder, noting whether the text held a float or a constant (`NaN`, ...):
+    data without them is plain JSON data, which needs no walk before it is encoded."""
+
+    def __init__(self) -> None:
+        self.floats = False
+        super().__init__(parse_float=self._float, parse_constant=self._constant)
+
+    def _float(self, text: str) -> float:
+        self.floats = True
+        return float(text)
+
+    def _constant(self, name: str) -> float:
+        self.floats = True
+        return float(name)
+
+
+def _parse(line: bytes, decoder: _Decoder) -> tuple[dict[str, Any] | None, str | None]:
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
         return None, f"not UTF-8 text (byte {exc.start + 1})"
+    decoder.floats = False
     try:
-        data = json.loads(text)
+        data = decoder.decode(text)
     except json.JSONDecodeError as exc:
         return None, f"invalid JSON: {exc.msg} (column {exc.colno})"
     except RecursionError:
@@ -102,7 +120,11 @@ def _parse(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
 
 
 def check_line(
-    number: int, line: bytes, checker: RequestChecker, max_bytes: int
+    number: int,
+    line: bytes,
+    checker: RequestChecker,
+    max_bytes: int,
+    decoder: _Decoder | None = None,
 ) -> tuple[Checked | None, bytes | None, list[str]]:
     """Check one line of a requests file (I/O-free).
 
@@ -111,12 +133,14 @@ def check_line(
         line: The line, without its line end.
         checker: The checker of the whole file, which remembers the `custom_id`s seen.
         max_bytes: The largest batch body; a request that alone is larger is a problem.
+        decoder: The file's JSON decoder (one per file, reused line after line).
 
     Returns:
         What the checker found (`None` when the line is not a JSON object), the request's
         encoded bytes (when it has no problem), and the reasons it cannot be sent.
     """
-    data, reason = _parse(line)
+    decoder = decoder or _Decoder()
+    data, reason = _parse(line, decoder)
     if data is None:
         return None, None, [reason or "not a request"]
     checked = checker.check(number, data)
@@ -124,7 +148,7 @@ def check_line(
     if reasons or checked.request is None:
         return checked, None, reasons
     try:
-        encoded = encode_json(checked.request)
+        encoded = encode_json(checked.request, plain=not decoder.floats)
     except (TypeError, ValueError):
         found = encoding_problem(number, checked.request)
         return checked, None, [_describe(found, None)] if found else ["cannot be sent as JSON"]
@@ -172,6 +196,7 @@ class RequestsFile(Iterator[dict[str, Any]]):
         name = self.path
         problems: list[FileProblem] = []
         checker = RequestChecker(self.api_version)
+        decoder = _Decoder()
         try:
             f = open(name, "rb")  # noqa: SIM115 - closed in the finally below, across yields
         except OSError as exc:
@@ -184,7 +209,9 @@ class RequestsFile(Iterator[dict[str, Any]]):
                 line = raw.rstrip(b"\r\n")
                 if not line.strip():
                     continue
-                checked, encoded, reasons = check_line(number, line, checker, self.max_bytes)
+                checked, encoded, reasons = check_line(
+                    number, line, checker, self.max_bytes, decoder
+                )
                 if reasons:
                     problems.extend(FileProblem(name, number, r) for r in reasons)
                     continue
