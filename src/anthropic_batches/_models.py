@@ -12,7 +12,7 @@ with bad fields is still an error, not an unknown result).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
 
@@ -224,13 +224,17 @@ class UnknownBlock(_Model):
     """The block type as the API sent it."""
 
 
-_KNOWN_BLOCKS = frozenset({"text", "tool_use", "thinking", "redacted_thinking"})
+def _unknown_only(known: Iterable[str], what: str) -> AfterValidator:
+    """The fallback of an open union takes only the types the union does not know: a known
+    type that failed its own model is an error, not an unknown block or result."""
+    names = frozenset(known)
 
+    def check(item: UnknownBlock | UnknownResult) -> UnknownBlock | UnknownResult:
+        if item.type in names:
+            raise ValueError(f"not a valid {item.type!r} {what}")
+        return item
 
-def _unknown_block_only(block: UnknownBlock) -> UnknownBlock:
-    if block.type in _KNOWN_BLOCKS:
-        raise ValueError(f"not a valid {block.type!r} block")
-    return block
+    return AfterValidator(check)
 
 
 ContentBlock = Annotated[
@@ -238,7 +242,10 @@ ContentBlock = Annotated[
         TextBlock | ToolUseBlock | ThinkingBlock | RedactedThinkingBlock,
         Field(discriminator="type"),
     ]
-    | Annotated[UnknownBlock, AfterValidator(_unknown_block_only)],
+    | Annotated[
+        UnknownBlock,
+        _unknown_only(("text", "tool_use", "thinking", "redacted_thinking"), "block"),
+    ],
     Field(union_mode="left_to_right"),
 ]
 """A message content block; a type not known here parses as `UnknownBlock`."""
@@ -325,21 +332,12 @@ class UnknownResult(_Model):
     """The result type as the API sent it."""
 
 
-_KNOWN_RESULTS = frozenset(RESULT_TYPES)
-
-
-def _unknown_result_only(result: UnknownResult) -> UnknownResult:
-    if result.type in _KNOWN_RESULTS:
-        raise ValueError(f"not a valid {result.type!r} result")
-    return result
-
-
 Result = Annotated[
     Annotated[
         SucceededResult | ErroredResult | CanceledResult | ExpiredResult,
         Field(discriminator="type"),
     ]
-    | Annotated[UnknownResult, AfterValidator(_unknown_result_only)],
+    | Annotated[UnknownResult, _unknown_only(RESULT_TYPES, "result")],
     Field(union_mode="left_to_right"),
 ]
 
