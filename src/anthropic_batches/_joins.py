@@ -1,7 +1,8 @@
 """Joining results to inputs by `custom_id` (I/O-free).
 
 Results come back in no particular order, and `custom_id` is the only way to match them to
-their requests (API-FACTS: "Limits"). These helpers never match by position.
+their requests (https://docs.anthropic.com/en/docs/build-with-claude/batch-processing).
+These helpers never match by position.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from .._shared import (
     without_credentials,
 )
 from .._validation import EncodedRequests
-from ._io import sleep
+from ._backend import sleep
 from .batches import AsyncMessages
 
 __all__ = ["AsyncClient"]
