@@ -105,8 +105,9 @@ def recorded_output_bytes(output: Path, state: JobState) -> int | None:
     return size if covered == downloaded else None
 
 
-def _legacy_output_bytes(state_path: Path | None) -> int | None:
-    """The output's size as state files written by earlier versions recorded it."""
+def legacy_output_bytes(state_path: Path | None) -> int | None:
+    """The output's size as state files written by earlier versions recorded it (read it
+    before the job rewrites the file without it)."""
     if state_path is None:
         return None
     try:
@@ -134,7 +135,7 @@ class OutputWriter:
         settings: Settings,
         *,
         parts: Sequence[JobPart] = (),
-        state_path: Path | None = None,
+        legacy_bytes: int | None = None,
     ) -> None:
         self.state = state
         self.include_downloaded = False
@@ -162,7 +163,7 @@ class OutputWriter:
                 os.replace(path, partial)  # an unfinished output written in place
             recorded = recorded_output_bytes(path, state)
             if recorded is None:
-                recorded = _legacy_output_bytes(state_path)
+                recorded = legacy_bytes
             else:
                 self._written = _read_record(self._record)[: len(self._covered(state))]
         else:  # a finished job run again: nothing more to write
@@ -255,6 +256,7 @@ async def run_job(
         read_requests(requests_path, api_version=settings.api_version, max_bytes=max_bytes)
     )
     display = JobDisplay(settings)
+    legacy_bytes = legacy_output_bytes(state_path)
     async with settings.client() as client:
         job = AsyncJob(
             client,
@@ -281,7 +283,7 @@ async def run_job(
                     )
                     await job.wait(timeout=timeout)
                 writer = OutputWriter(
-                    output, job.state, settings, parts=job.parts, state_path=state_path
+                    output, job.state, settings, parts=job.parts, legacy_bytes=legacy_bytes
                 )
                 try:
                     async for result in job.results(include_downloaded=writer.include_downloaded):
