@@ -10,15 +10,15 @@ import pytest
 from helpers import batch_json
 
 from anthropic_batches import BatchResult, MessageBatch
+from anthropic_batches._joins import FailedRequest, failure_record
 from anthropic_batches._split import split_requests
 from anthropic_batches._state import (
-    FailedRequest,
     JobState,
     JobStateError,
     PartDownload,
     UnrecordedBatchMatch,
     cut_off_since,
-    failure_record,
+    refusal_may_mean_ended,
 )
 
 
@@ -213,3 +213,10 @@ def test_unreadable_state_is_a_clear_error(tmp_path: Path, text: str) -> None:
     path.write_text(text)
     with pytest.raises(JobStateError, match="cannot read the job state"):
         JobState.load(path)
+
+
+def test_which_refused_cancels_may_mean_the_batch_has_ended() -> None:
+    # 400 is what the emulator answers; 409 and other 4xx may be what the API does.
+    assert all(refusal_may_mean_ended(status) for status in (400, 409, 422))
+    # Authentication, permission, not found, rate limit and server errors say nothing of it.
+    assert not any(refusal_may_mean_ended(status) for status in (401, 403, 404, 429, 500, 529))

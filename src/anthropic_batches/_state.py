@@ -20,15 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from ._exceptions import BatchesError
-from ._facts import ENDED
-from ._joins import RETRYABLE_ERROR_TYPES, is_failed
-from ._models import BatchResult, ErroredResult, MessageBatch
+from ._facts import ENDED, error_type_for_status
+from ._joins import FailedRequest, failure_record
+from ._models import BatchResult, MessageBatch
 from ._split import JobPart, job_digest
 from ._usage import UsageSummary
 
 __all__ = [
     "STATE_FORMAT",
-    "FailedRequest",
     "JobState",
     "JobStateError",
     "PartDownload",
@@ -36,7 +35,7 @@ __all__ = [
     "UnrecordedBatchMatch",
     "atomic_write",
     "cut_off_since",
-    "failure_record",
+    "refusal_may_mean_ended",
 ]
 
 #: The version of the file format; bumped if it ever changes incompatibly.
@@ -57,46 +56,6 @@ class JobStateError(BatchesError):
 
 def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
-
-
-@dataclass(frozen=True)
-class FailedRequest:
-    """A request whose result was `errored` or `expired`, kept for resubmitting.
-
-    In the state file it is written as `[custom_id, result_type, error_type]`.
-
-    Attributes:
-        custom_id: The request's `custom_id`.
-        result_type: Its result's type (`errored` or `expired`).
-        error_type: The error's type for an errored result, `None` for an expired one.
-    """
-
-    custom_id: str
-    result_type: str
-    error_type: str | None = None
-
-    @property
-    def retryable(self) -> bool:
-        """Whether trying again may succeed: an expired request (it has no error), or an
-        error of the service rather than of the request (`RETRYABLE_ERROR_TYPES`)."""
-        return self.error_type is None or self.error_type in RETRYABLE_ERROR_TYPES
-
-    @classmethod
-    def from_saved(cls, item: Sequence[str | None] | dict[str, Any]) -> FailedRequest:
-        """Read an entry of a state file: a list (as written) or a mapping of the fields."""
-        if isinstance(item, dict):
-            return cls(**item)
-        custom_id, result_type, error_type = item
-        return cls(str(custom_id), str(result_type), error_type)
-
-
-def failure_record(result: BatchResult) -> FailedRequest | None:
-    """The record a failed (`errored` or `expired`) result leaves in the state, else `None`."""
-    if not is_failed(result):
-        return None
-    outcome = result.result
-    kind = outcome.error.error.type if isinstance(outcome, ErroredResult) else None
-    return FailedRequest(result.custom_id, outcome.type, kind)
 
 
 @dataclass
@@ -304,6 +263,23 @@ class JobState:
             raise JobStateError(path, f"cannot read the job state: {exc}") from None
         return cls.from_json(text, path)
 
+    def usage(self) -> UsageSummary:
+        """Counts, tokens and cost of every part downloaded so far."""
+        total = UsageSummary()
+        for part in self.parts:
+            if part.usage is not None:
+                total.merge(UsageSummary.from_dict(part.usage))
+        return total
+
+    def failed_custom_ids(self, *, retryable_only: bool = False) -> set[str]:
+        """The `custom_id`s of the failed requests of the parts downloaded so far."""
+        return {
+            record.custom_id
+            for part in self.parts
+            for record in part.failed
+            if record.retryable or not retryable_only
+        }
+
     def known_batch_ids(self) -> set[str]:
         """The batch ids of every part submitted."""
         return {p.batch_id for p in self.parts if p.batch_id is not None}
@@ -319,6 +295,17 @@ class JobState:
         It blocks while the file and its folder are synced to disk.
         """
         atomic_write(Path(path), self.encode())
+
+
+#: Error types of a refused cancel that may mean the batch has ended meanwhile.
+_MAY_HAVE_ENDED = frozenset({"invalid_request_error", "conflict_error"})
+
+
+def refusal_may_mean_ended(status_code: int) -> bool:
+    """Whether the API's refusal of a cancel may mean the batch has ended meanwhile (the
+    API documents no status for that case), so reading the batch can tell; others
+    (authentication, permission, not found, rate limit, server errors) say nothing of it."""
+    return error_type_for_status(status_code) in _MAY_HAVE_ENDED
 
 
 #: How far the API's clock may be behind this machine's, for `cut_off_since`.

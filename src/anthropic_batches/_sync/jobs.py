@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from .._exceptions import APIStatusError, BadRequestError, NotFoundError
-from .._facts import error_type_for_status
 from .._joins import Missing, results_in_input_order
 from .._models import BatchRequest, BatchResult, MessageBatch
 from .._progress import JobProgress, ProgressCallback, job_progress
@@ -30,6 +29,7 @@ from .._state import (
     UnrecordedBatchMatch,
     atomic_write,
     cut_off_since,
+    refusal_may_mean_ended,
 )
 from .._usage import UsageSummary
 from .._validation import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
@@ -41,10 +41,6 @@ if TYPE_CHECKING:
 __all__ = ["Job"]
 
 logger = logging.getLogger("anthropic_batches")
-
-#: Error types of a refused cancel that may mean the batch has ended (the API documents no
-#: status for it); others (authentication, not found, rate limit...) say nothing of that.
-_MAY_HAVE_ENDED = frozenset({"invalid_request_error", "conflict_error"})
 
 
 class Job:
@@ -127,11 +123,7 @@ class Job:
     @property
     def usage(self) -> UsageSummary:
         """Counts, tokens and cost of every part downloaded so far (this run and earlier ones)."""
-        total = UsageSummary()
-        for part in self.state.parts:
-            if part.usage is not None:
-                total.merge(UsageSummary.from_dict(part.usage))
-        return total
+        return self.state.usage()
 
     def progress(self) -> JobProgress:
         """A snapshot of every part, as last seen."""
@@ -284,15 +276,14 @@ class Job:
             try:
                 batch = batches.cancel(saved.batch_id)
             except APIStatusError as exc:
-                if error_type_for_status(exc.status_code) not in _MAY_HAVE_ENDED:
+                if not refusal_may_mean_ended(exc.status_code):
                     raise
-                ended = batches.get(saved.batch_id)  # what the refusal meant
-                if not ended.ended:
+                batch = batches.get(saved.batch_id)  # what the refusal meant
+                if not batch.ended:
                     raise
-                self._seen(saved.index, ended)
-                continue
+            else:
+                canceled.append(batch)
             self._seen(saved.index, batch)
-            canceled.append(batch)
         self._save()
         return canceled
 
@@ -351,12 +342,7 @@ class Job:
             retryable_only: Keep expired results and only the errors worth trying again
                 (`overloaded_error`, `api_error`, ...), not errors in the request itself.
         """
-        failed = {
-            record.custom_id
-            for saved in self.state.parts
-            for record in saved.failed
-            if record.retryable or not retryable_only
-        }
+        failed = self.state.failed_custom_ids(retryable_only=retryable_only)
         return [
             request
             for part in self.parts
