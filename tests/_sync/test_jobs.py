@@ -186,7 +186,7 @@ def test_a_batch_made_by_a_create_cut_off_before_its_answer_is_used_on_resume(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Regression (issue 7): a run killed after the API created a batch but before the state
+    """Regression: a run killed after the API created a batch but before the state
     recorded it submitted that part again on resume: a second batch, billed twice."""
     state = tmp_path / "s.json"
     requests = [req("a"), req("b"), req("c")]
@@ -212,7 +212,7 @@ def test_a_cut_off_create_is_found_after_the_batch_listed_newest_before_it(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Regression (issue 7): a batch of the same size made minutes earlier (an earlier job
+    """Regression: a batch of the same size made minutes earlier (an earlier job
     under the same key) made the cut-off create's batch impossible to tell, and the part was
     submitted again. The newest batch seen before the create marks where to look."""
     state = tmp_path / "s.json"

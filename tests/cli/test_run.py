@@ -182,7 +182,7 @@ def test_the_output_appears_only_once_every_result_is_in_it(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Regression (issue 7): a run that died while downloading left the output file
+    """Regression: a run that died while downloading left the output file
     half-written, with a torn last line and only some of the results."""
     src = write_requests(tmp_path / "in.jsonl", [request(f"r{i}") for i in range(6)])
     out = tmp_path / "out.jsonl"

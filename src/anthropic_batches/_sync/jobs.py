@@ -1,9 +1,9 @@
 """Large jobs: split a dataset of requests into batches, submit, wait, stream the results.
 
 A job cuts its requests into as few batches as the limits allow, submits each part once,
-polls all of them together, and streams every result as one iterator. With a state file it
-survives a crash or Ctrl-C: a re-run never submits a part that already has a batch id and
-never downloads a part already downloaded, since the state is saved after every change.
+polls them until every one has ended, and streams every result as one iterator. With a state
+file it survives a crash or Ctrl-C: a re-run never submits a part that already has a batch id
+and never downloads a part already downloaded, since the state is saved after every change.
 """
 
 from __future__ import annotations
@@ -211,8 +211,8 @@ class Job:
     def wait(self, *, timeout: float | None = None) -> list[MessageBatch]:
         """Submit what is not submitted, then wait until every part's batch has ended.
 
-        The parts are polled together (each with a growing interval), and `on_progress` is
-        called after each poll. Counts move only when a whole batch ends.
+        Every part's batch is polled, each with a growing interval, until all have ended, and
+        `on_progress` is called after each poll. Counts move only when a whole batch ends.
 
         Args:
             timeout: Give up after this many seconds; `None` waits as long as it takes.
