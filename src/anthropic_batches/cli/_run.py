@@ -87,22 +87,30 @@ def _read_record(path: Path) -> list[tuple[int, int]]:
         return []
 
 
-def recorded_output_bytes(output: Path, state: JobState) -> int | None:
-    """How much of `OUTPUT.partial` holds exactly the parts the state says were downloaded,
-    or `None` when its record does not say.
+def _recorded_parts(output: Path, state: JobState) -> list[tuple[int, int]] | None:
+    """The record's entries for exactly the parts the state says were downloaded, or `None`
+    when the record does not cover them.
 
     The record lists, in writing order, each part written and the file's size once it was;
     it is written before the state marks the part downloaded, so its last part may be one
-    the state does not count yet: that part is downloaded again, and cut off here.
+    the state does not count yet: that part is downloaded again, and left out here.
     """
     downloaded = {p.index for p in state.parts if p.downloaded}
-    size, covered = 0, set()
+    kept: list[tuple[int, int]] = []
     for index, end in _read_record(record_path(output)):
         if index not in downloaded:
             break
-        size = end
-        covered.add(index)
-    return size if covered == downloaded else None
+        kept.append((index, end))
+    return kept if {index for index, _ in kept} == downloaded else None
+
+
+def recorded_output_bytes(output: Path, state: JobState) -> int | None:
+    """How much of `OUTPUT.partial` holds exactly the parts the state says were downloaded,
+    or `None` when its record does not say."""
+    kept = _recorded_parts(output, state)
+    if kept is None:
+        return None
+    return kept[-1][1] if kept else 0
 
 
 def legacy_output_bytes(state_path: Path | None) -> int | None:
@@ -161,20 +169,16 @@ class OutputWriter:
             target, self._done, self._record = partial, path, record_path(path)
             if downloaded and not partial.exists() and path.exists():
                 os.replace(path, partial)  # an unfinished output written in place
-            recorded = recorded_output_bytes(path, state)
-            if recorded is None:
+            kept = _recorded_parts(path, state)
+            if kept is None:
                 recorded = legacy_bytes
             else:
-                self._written = _read_record(self._record)[: len(self._covered(state))]
+                recorded, self._written = (kept[-1][1] if kept else 0), kept
         else:  # a finished job run again: nothing more to write
             target = path
             recorded = path.stat().st_size if path.exists() else None
-        if downloaded and recorded is not None and target.exists():
-            fits = target.stat().st_size >= recorded
-        else:
-            fits = False
-        if fits:
-            assert recorded is not None
+        size = target.stat().st_size if target.exists() else -1
+        if downloaded and recorded is not None and size >= recorded:
             self._file = open(target, "r+b")  # noqa: SIM115 - closed by close()
             self._file.truncate(recorded)
             self._file.seek(recorded)
@@ -187,10 +191,6 @@ class OutputWriter:
                 self.include_downloaded = True
             self._written = []
             self._file = open(target, "wb")  # noqa: SIM115 - closed by close()
-
-    @staticmethod
-    def _covered(state: JobState) -> list[int]:
-        return [p.index for p in state.parts if p.downloaded]
 
     def write(self, result: BatchResult) -> None:
         """One result, one line, as the API gave it; after a part's last result, the part
