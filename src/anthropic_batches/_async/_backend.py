@@ -31,7 +31,8 @@ async def run_blocking(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) 
     keeps running other tasks while it works.
 
     If the caller is cancelled meanwhile, the function still runs to its end in its thread
-    (a thread cannot be stopped), and the cancellation is raised once it has.
+    (a thread cannot be stopped), and the cancellation is raised once it has (an error of
+    the function is then dropped: the cancellation is what the caller handles).
     """
     task = asyncio.ensure_future(asyncio.to_thread(func, *args, **kwargs))
     try:
@@ -40,6 +41,8 @@ async def run_blocking(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) 
         # Wait for the thread, so what it does (a file replaced) is done before the caller
         # goes on to handle the cancellation.
         await asyncio.wait([task])
+        if not task.cancelled():
+            task.exception()  # retrieved, so it is not reported as never retrieved
         raise
 
 
