@@ -75,9 +75,15 @@ async def main() -> None:
         print(f"{len(job.parts)} parts{' (resumed)' if job.resumed else ''}")
 
         files = PartFiles(OUT)
+        part_of = {cid: part for part in job.parts for cid in part.custom_ids}
+        left = {part.index: len(part) for part in job.parts}
         try:
-            async for result in job.results(on_part_downloaded=files.part_done):
+            async for result in job.results():
                 files.write(result.json_line())
+                part = part_of[result.custom_id]
+                left[part.index] -= 1
+                if not left[part.index]:  # its last result: the state is saved after this
+                    files.part_done(part)
         finally:
             files.close()
 

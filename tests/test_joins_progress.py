@@ -1,13 +1,8 @@
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from anthropic_batches import BatchResult, RequestCounts
-from anthropic_batches._gather import async_gather, gather
 from anthropic_batches._joins import (
     Missing,
     failed_requests,
@@ -68,36 +63,3 @@ def test_progress_counts_only_ended_parts() -> None:
     assert p.counts == RequestCounts(processing=10, succeeded=3, errored=1)
     assert p.time_to_expiry == 7200
     assert not p.done
-
-
-async def test_async_gather_runs_concurrently_and_in_order() -> None:
-    async def slow(value: int) -> int:
-        await asyncio.sleep(0.2)
-        return value
-
-    start = time.monotonic()
-    assert await async_gather([lambda i=i: slow(i) for i in range(5)]) == [0, 1, 2, 3, 4]
-    assert time.monotonic() - start < 0.6
-
-
-async def test_async_gather_cancels_the_rest_on_error() -> None:
-    finished: list[int] = []
-
-    async def slow() -> int:
-        await asyncio.sleep(5)
-        finished.append(1)
-        return 1
-
-    async def bad() -> int:
-        raise RuntimeError("boom")
-
-    with pytest.raises(RuntimeError, match="boom"):
-        await async_gather([slow, bad])
-    await asyncio.sleep(0)
-    assert finished == []
-
-
-def test_sync_gather_runs_in_turn() -> None:
-    seen: list[int] = []
-    assert gather([lambda: seen.append(1) or 1, lambda: seen.append(2) or 2]) == [1, 2]
-    assert seen == [1, 2]

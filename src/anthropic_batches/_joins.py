@@ -1,12 +1,14 @@
 """Joining results to inputs by `custom_id` (I/O-free).
 
 Results come back in no particular order, and `custom_id` is the only way to match them to
-their requests (API-FACTS: "Limits"). These helpers never match by position.
+their requests (https://docs.anthropic.com/en/docs/build-with-claude/batch-processing).
+These helpers never match by position. A failed request is kept as a `FailedRequest`
+record, for resubmitting.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,8 +16,10 @@ from ._models import BatchRequest, BatchResult, ErroredResult, ExpiredResult
 
 __all__ = [
     "RETRYABLE_ERROR_TYPES",
+    "FailedRequest",
     "Missing",
     "failed_requests",
+    "failure_record",
     "is_failed",
     "results_by_custom_id",
     "results_in_input_order",
@@ -107,3 +111,43 @@ def failed_requests(
     latest = results_by_custom_id(results)
     failed = {cid for cid, r in latest.items() if is_failed(r, retryable_only=retryable_only)}
     return [request for request in requests if _custom_id(request) in failed]
+
+
+@dataclass(frozen=True)
+class FailedRequest:
+    """A request whose result was `errored` or `expired`, kept for resubmitting.
+
+    In the state file it is written as `[custom_id, result_type, error_type]`.
+
+    Attributes:
+        custom_id: The request's `custom_id`.
+        result_type: Its result's type (`errored` or `expired`).
+        error_type: The error's type for an errored result, `None` for an expired one.
+    """
+
+    custom_id: str
+    result_type: str
+    error_type: str | None = None
+
+    @property
+    def retryable(self) -> bool:
+        """Whether trying again may succeed: an expired request (it has no error), or an
+        error of the service rather than of the request (`RETRYABLE_ERROR_TYPES`)."""
+        return self.error_type is None or self.error_type in RETRYABLE_ERROR_TYPES
+
+    @classmethod
+    def from_saved(cls, item: Sequence[str | None] | dict[str, Any]) -> FailedRequest:
+        """Read an entry of a state file: a list (as written) or a mapping of the fields."""
+        if isinstance(item, dict):
+            return cls(**item)
+        custom_id, result_type, error_type = item
+        return cls(str(custom_id), str(result_type), error_type)
+
+
+def failure_record(result: BatchResult) -> FailedRequest | None:
+    """The record a failed (`errored` or `expired`) result leaves in the state, else `None`."""
+    if not is_failed(result):
+        return None
+    outcome = result.result
+    kind = outcome.error.error.type if isinstance(outcome, ErroredResult) else None
+    return FailedRequest(result.custom_id, outcome.type, kind)

@@ -1,19 +1,30 @@
 """Progress events of a job (I/O-free).
 
 The API moves a batch's request counts only when the whole batch ends: until then every
-request is counted as `processing` (API-FACTS: "MessageBatch"). So honest progress is per
+request is counted as `processing`
+(https://docs.anthropic.com/en/api/retrieving-message-batches). So honest progress is per
 part: which parts have ended, how long the job has run, and how long until the earliest
 `expires_at` of a part still running. No percentage inside a running batch is invented.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ._models import RequestCounts
+from ._facts import ENDED, RESULT_TYPES
+from ._models import MessageBatch, RequestCounts
 
-__all__ = ["JobProgress", "PartProgress"]
+if TYPE_CHECKING:
+    from ._split import JobPart
+    from ._state import PartState
+
+__all__ = ["JobProgress", "PartProgress", "ProgressCallback", "job_progress"]
+
+#: Status of a part not submitted yet, and of one submitted whose batch was not seen since.
+PENDING, SUBMITTED = "pending", "submitted"
 
 
 @dataclass(frozen=True)
@@ -39,7 +50,7 @@ class PartProgress:
     @property
     def ended(self) -> bool:
         """Whether the batch has ended."""
-        return self.status == "ended"
+        return self.status == ENDED
 
 
 @dataclass(frozen=True)
@@ -82,7 +93,7 @@ class JobProgress:
         total = RequestCounts()
         for part in self.parts:
             if part.ended and part.counts is not None:
-                for name in ("succeeded", "errored", "canceled", "expired"):
+                for name in RESULT_TYPES:
                     setattr(total, name, getattr(total, name) + getattr(part.counts, name))
         total.processing = self.total_requests - self.ended_requests
         return total
@@ -99,3 +110,41 @@ class JobProgress:
     def done(self) -> bool:
         """Whether every part has ended."""
         return all(p.ended for p in self.parts)
+
+
+#: What `on_progress` is called with: a `JobProgress`; what it returns is ignored.
+ProgressCallback = Callable[[JobProgress], object]
+
+
+def job_progress(
+    parts: Sequence[JobPart],
+    saved: Sequence[PartState],
+    seen: Mapping[int, MessageBatch],
+    *,
+    elapsed: float,
+    now: datetime,
+) -> JobProgress:
+    """A snapshot of a job's parts.
+
+    Args:
+        parts: The job's parts.
+        saved: Their states, in the same order.
+        seen: The batch last seen for each part index, where one was seen by this run.
+        elapsed: Seconds since the run started.
+        now: When the snapshot is taken.
+    """
+    snapshot = []
+    for part, state in zip(parts, saved, strict=True):
+        batch = seen.get(part.index)
+        status = state.status or (SUBMITTED if state.batch_id else PENDING)
+        snapshot.append(
+            PartProgress(
+                index=part.index,
+                requests=len(part),
+                batch_id=state.batch_id,
+                status=batch.processing_status if batch is not None else status,
+                counts=batch.request_counts if batch is not None else None,
+                expires_at=batch.expires_at if batch is not None else None,
+            )
+        )
+    return JobProgress(tuple(snapshot), elapsed, now)

@@ -13,16 +13,30 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from ._exceptions import BatchesError
+from ._facts import ENDED, error_type_for_status
+from ._joins import FailedRequest, failure_record
+from ._models import BatchResult, MessageBatch
 from ._split import JobPart, job_digest
+from ._usage import UsageSummary
 
-__all__ = ["STATE_FORMAT", "JobState", "JobStateError", "PartState"]
+__all__ = [
+    "STATE_FORMAT",
+    "JobState",
+    "JobStateError",
+    "PartDownload",
+    "PartState",
+    "UnrecordedBatchMatch",
+    "atomic_write",
+    "cut_off_since",
+    "refusal_may_mean_ended",
+]
 
 #: The version of the file format; bumped if it ever changes incompatibly.
 STATE_FORMAT = 1
@@ -63,8 +77,7 @@ class PartState:
         status: The batch's last seen `processing_status`.
         downloaded: Whether its results were all handed out.
         usage: The usage summary of its results (`UsageSummary.to_dict()`), once downloaded.
-        failed: `[custom_id, result type, error type or null]` of its errored and expired
-            results, once downloaded (for resubmitting).
+        failed: Its errored and expired results, once downloaded (for resubmitting).
     """
 
     index: int
@@ -79,7 +92,7 @@ class PartState:
     status: str | None = None
     downloaded: bool = False
     usage: dict[str, Any] | None = None
-    failed: list[list[str | None]] = field(default_factory=list)
+    failed: list[FailedRequest] = field(default_factory=list)
 
     @classmethod
     def for_part(cls, part: JobPart) -> PartState:
@@ -96,7 +109,53 @@ class PartState:
     @property
     def ended(self) -> bool:
         """Whether the batch was last seen ended."""
-        return self.status == "ended"
+        return self.status == ENDED
+
+
+class PartDownload:
+    """What downloading one part's results leaves in its state (I/O-free): its usage and its
+    failed requests, recorded once every result has been handed out.
+
+    A batch taken on resume is recognised by its size and time only, and a state file can
+    be edited by hand: a result of a request not in the part shows the batch is not the
+    part's, and it is refused before anyone joins it to the wrong input.
+
+    Args:
+        part: The part being downloaded.
+        batch_id: Its batch.
+        path: The state file, for the error message.
+    """
+
+    def __init__(
+        self, part: JobPart, batch_id: str, path: str | os.PathLike[str] | None = None
+    ) -> None:
+        self.part, self.batch_id, self.path = part, batch_id, path
+        self.expected = frozenset(part.custom_ids)
+        self.usage = UsageSummary()
+        self.failed: list[FailedRequest] = []
+
+    def add(self, result: BatchResult) -> None:
+        """Count one result.
+
+        Raises:
+            JobStateError: The result is of a request that is not the part's.
+        """
+        if result.custom_id not in self.expected:
+            raise JobStateError(
+                self.path or "(no state file)",
+                f"part {self.part.index}'s batch {self.batch_id} holds a result for custom_id "
+                f"{result.custom_id!r}, which is not one of the part's requests: it is not "
+                "this part's batch. Check the batch list, and set the part's batch_id in the "
+                "state file right (or to null to submit the part again)",
+            )
+        self.usage.add(result)
+        record = failure_record(result)
+        if record is not None:
+            self.failed.append(record)
+
+    def record(self, saved: PartState) -> None:
+        """Mark the part downloaded, with its usage and failed requests."""
+        saved.downloaded, saved.usage, saved.failed = True, self.usage.to_dict(), self.failed
 
 
 @dataclass
@@ -110,8 +169,6 @@ class JobState:
         parts: One `PartState` per part, in order.
         created_at: When the job state was first written (RFC 3339).
         updated_at: When it was last written.
-        output_bytes: For a caller that writes results to a file: its size once every
-            downloaded part was written (the command line truncates to it when resuming).
     """
 
     digest: str
@@ -120,7 +177,6 @@ class JobState:
     parts: list[PartState]
     created_at: str = field(default_factory=_now)
     updated_at: str = field(default_factory=_now)
-    output_bytes: int | None = None
 
     @classmethod
     def for_parts(cls, parts: Sequence[JobPart], api_version: str) -> JobState:
@@ -164,6 +220,8 @@ class JobState:
     def to_json(self) -> str:
         """The file's text."""
         data = {"format": STATE_FORMAT, **asdict(self)}
+        for saved, part in zip(self.parts, data["parts"], strict=True):
+            part["failed"] = [[f.custom_id, f.result_type, f.error_type] for f in saved.failed]
         return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
     @classmethod
@@ -178,7 +236,14 @@ class JobState:
             if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
                 raise ValueError(f"not a job state file of format {STATE_FORMAT}")
             del data["format"]
-            data["parts"] = [PartState(**p) for p in data["parts"]]
+            # Written by earlier versions for the command line's output file, which now
+            # keeps that record itself.
+            data.pop("output_bytes", None)
+            parts = []
+            for p in data["parts"]:
+                failed = [FailedRequest.from_saved(f) for f in p.pop("failed", [])]
+                parts.append(PartState(**p, failed=failed))
+            data["parts"] = parts
             return cls(**data)
         except (ValueError, TypeError, KeyError) as exc:
             raise JobStateError(path, f"cannot read the job state: {exc}") from None
@@ -198,10 +263,102 @@ class JobState:
             raise JobStateError(path, f"cannot read the job state: {exc}") from None
         return cls.from_json(text, path)
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the state atomically: the file holds the old or the new state, never a mix."""
+    def usage(self) -> UsageSummary:
+        """Counts, tokens and cost of every part downloaded so far."""
+        total = UsageSummary()
+        for part in self.parts:
+            if part.usage is not None:
+                total.merge(UsageSummary.from_dict(part.usage))
+        return total
+
+    def failed_custom_ids(self, *, retryable_only: bool = False) -> set[str]:
+        """The `custom_id`s of the failed requests of the parts downloaded so far."""
+        return {
+            record.custom_id
+            for part in self.parts
+            for record in part.failed
+            if record.retryable or not retryable_only
+        }
+
+    def known_batch_ids(self) -> set[str]:
+        """The batch ids of every part submitted."""
+        return {p.batch_id for p in self.parts if p.batch_id is not None}
+
+    def encode(self) -> bytes:
+        """Stamp `updated_at` and return the file's bytes, ready for `atomic_write`."""
         self.updated_at = _now()
-        atomic_write(Path(path), self.to_json().encode("utf-8"))
+        return self.to_json().encode("utf-8")
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the state atomically: the file holds the old or the new state, never a mix.
+
+        It blocks while the file and its folder are synced to disk.
+        """
+        atomic_write(Path(path), self.encode())
+
+
+#: Error types of a refused cancel that may mean the batch has ended meanwhile.
+_MAY_HAVE_ENDED = frozenset({"invalid_request_error", "conflict_error"})
+
+
+def refusal_may_mean_ended(status_code: int) -> bool:
+    """Whether the API's refusal of a cancel may mean the batch has ended meanwhile (the
+    API documents no status for that case), so reading the batch can tell; others
+    (authentication, permission, not found, rate limit, server errors) say nothing of it."""
+    return error_type_for_status(status_code) in _MAY_HAVE_ENDED
+
+
+#: How far the API's clock may be behind this machine's, for `cut_off_since`.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def cut_off_since(submitting_at: str | None) -> datetime | None:
+    """The earliest a batch made by a create started at `submitting_at` can say it was
+    created (less a margin for clock skew), or `None` when the time cannot be read."""
+    try:
+        return datetime.fromisoformat(submitting_at or "") - CLOCK_SKEW
+    except ValueError:
+        return None
+
+
+class UnrecordedBatchMatch:
+    """Which listed batch a create cut off before its answer was recorded had made (I/O-free).
+
+    A process killed after the API created a batch but before the state was saved would
+    otherwise submit the part again. The API takes no idempotency key, so the batch is
+    recognised by what is known of it: listed after the newest batch seen just before the
+    create (the caller lists only those), or created `since` the create started; as many
+    requests as the part; and not one of the job's batches. Only a single such batch is
+    taken: with more (another process creating batches of the same size at the same
+    moment), which one is the part's cannot be told.
+
+    Feed it the listed batches, newest first, while `feed` returns true; then read `batch`.
+
+    Args:
+        known: The batch ids the job has recorded.
+        size: How many requests the part holds.
+        since: When given, batches created before it are not the create's.
+    """
+
+    def __init__(self, *, known: Iterable[str], size: int, since: datetime | None = None):
+        self.known = frozenset(known)
+        self.size = size
+        self.since = since
+        self.candidates: list[MessageBatch] = []
+
+    def feed(self, batch: MessageBatch) -> bool:
+        """Look at the next batch listed; returns whether batches listed after it (older
+        ones) may still match."""
+        if self.since is not None and batch.created_at < self.since:
+            return False
+        if batch.id not in self.known and batch.request_counts.total == self.size:
+            self.candidates.append(batch)
+        return True
+
+    @property
+    def batch(self) -> MessageBatch | None:
+        """The one batch that matches, or `None` when none or several do."""
+        return self.candidates[0] if len(self.candidates) == 1 else None
 
 
 def atomic_write(path: Path, data: bytes) -> None:

@@ -65,7 +65,7 @@ def job_emulator() -> Emulator:
 
 
 @pytest.fixture
-async def async_job_client(job_emulator: Emulator) -> AsyncIterator[AsyncClient]:
+async def job_client(job_emulator: Emulator) -> AsyncIterator[AsyncClient]:
     transport = AsyncEmulatorTransport(create_app(job_emulator))
     http = httpx.AsyncClient(transport=transport)
     client = AsyncClient(api_key=KEY, base_url="http://emulator.test", http_client=http)
@@ -78,10 +78,10 @@ async def collect(job: AsyncJob) -> list[BatchResult]:
 
 
 async def test_over_the_count_limit_every_result_comes_once_in_input_order(
-    async_job_client: AsyncClient, job_emulator: Emulator
+    job_client: AsyncClient, job_emulator: Emulator
 ) -> None:
     requests = [req(f"r{i:02d}") for i in range(23)]
-    job = AsyncJob(async_job_client, requests, max_requests=5, **FAST)
+    job = AsyncJob(job_client, requests, max_requests=5, **FAST)
     assert [len(p) for p in job.parts] == [5, 5, 5, 5, 3]
     batches = await job.wait()
     assert len({b.id for b in batches}) == 5
@@ -96,10 +96,10 @@ async def test_over_the_count_limit_every_result_comes_once_in_input_order(
 
 
 async def test_byte_limit_splits_into_batches_that_fit(
-    async_job_client: AsyncClient, job_emulator: Emulator
+    job_client: AsyncClient, job_emulator: Emulator
 ) -> None:
     requests = [req(f"b{i}", "x" * 300) for i in range(12)]
-    job = AsyncJob(async_job_client, requests, max_bytes=1500, **FAST)
+    job = AsyncJob(job_client, requests, max_bytes=1500, **FAST)
     assert len(job.parts) > 2
     assert all(part.size <= 1500 for part in job.parts)
     results = await collect(job)
@@ -108,25 +108,25 @@ async def test_byte_limit_splits_into_batches_that_fit(
 
 
 async def test_invalid_job_is_refused_before_anything_is_sent(
-    async_job_client: AsyncClient, job_emulator: Emulator
+    job_client: AsyncClient, job_emulator: Emulator
 ) -> None:
     requests = [req("a"), req("b"), req("a"), req("c"), req("b")]
     with pytest.raises(BatchValidationError) as info:
-        AsyncJob(async_job_client, requests, max_requests=2)
+        AsyncJob(job_client, requests, max_requests=2)
     assert [p.index for p in info.value.problems] == [2, 4]
     assert job_emulator.stats.requests == 0
 
 
 async def test_resume_never_submits_or_downloads_a_part_twice(
-    async_job_client: AsyncClient, job_emulator: Emulator, tmp_path: Path
+    job_client: AsyncClient, job_emulator: Emulator, tmp_path: Path
 ) -> None:
     state = tmp_path / "job.state.json"
     requests = [req(f"r{i}") for i in range(9)]
-    first = AsyncJob(async_job_client, requests, state_path=state, max_requests=3, **FAST)
+    first = AsyncJob(job_client, requests, state_path=state, max_requests=3, **FAST)
     await first.submit_part(0)
     await first.submit_part(1)
     # The first run stops here (a crash, Ctrl-C): two parts submitted, nothing downloaded.
-    second = AsyncJob(async_job_client, requests, state_path=state, max_requests=3, **FAST)
+    second = AsyncJob(job_client, requests, state_path=state, max_requests=3, **FAST)
     assert second.resumed
     assert second.batch_ids[:2] == first.batch_ids[:2]
     got: list[BatchResult] = []
@@ -137,67 +137,67 @@ async def test_resume_never_submits_or_downloads_a_part_twice(
     assert job_emulator.stats.create_calls == 3
     saved = json.loads(state.read_text())
     assert [p["downloaded"] for p in saved["parts"]] == [True, False, False]
-    third = AsyncJob(async_job_client, requests, state_path=state, max_requests=3, **FAST)
+    third = AsyncJob(job_client, requests, state_path=state, max_requests=3, **FAST)
     downloads = job_emulator.stats.results_downloads
     rest = await collect(third)
     assert job_emulator.stats.create_calls == 3
     assert job_emulator.stats.results_downloads == downloads + 2
     assert sorted(r.custom_id for r in got[:3] + rest) == [f"r{i}" for i in range(9)]
-    fourth = AsyncJob(async_job_client, requests, state_path=state, max_requests=3, **FAST)
+    fourth = AsyncJob(job_client, requests, state_path=state, max_requests=3, **FAST)
     assert await collect(fourth) == []
     assert job_emulator.stats.create_calls == 3
     assert fourth.usage.counts == {"succeeded": 9}
 
 
 async def test_resume_with_different_requests_is_refused(
-    async_job_client: AsyncClient, job_emulator: Emulator, tmp_path: Path
+    job_client: AsyncClient, job_emulator: Emulator, tmp_path: Path
 ) -> None:
     state = tmp_path / "s.json"
-    await AsyncJob(async_job_client, [req("a"), req("b")], state_path=state).submit()
+    await AsyncJob(job_client, [req("a"), req("b")], state_path=state).submit()
     with pytest.raises(JobStateError, match="different job"):
-        AsyncJob(async_job_client, [req("a"), req("b", "changed")], state_path=state)
+        AsyncJob(job_client, [req("a"), req("b", "changed")], state_path=state)
     assert job_emulator.stats.create_calls == 1
 
 
 async def test_a_create_cut_off_before_its_answer_is_reported_on_resume(
-    async_job_client: AsyncClient, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    job_client: AsyncClient, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     state = tmp_path / "s.json"
-    job = AsyncJob(async_job_client, [req("a")], state_path=state)
+    job = AsyncJob(job_client, [req("a")], state_path=state)
     job.state.parts[0].submitting_at = "2026-11-02T09:00:00+00:00"
     job.state.save(state)
-    again = AsyncJob(async_job_client, [req("a")], state_path=state)
+    again = AsyncJob(job_client, [req("a")], state_path=state)
     with caplog.at_level(logging.WARNING, logger="anthropic_batches"):
         await again.submit()
     assert "may have created a batch" in caplog.text
     caplog.clear()
     other = tmp_path / "other.json"
-    job = AsyncJob(async_job_client, [req("b")], state_path=other)
+    job = AsyncJob(job_client, [req("b")], state_path=other)
     job.state.parts[0].submitting_at = "not a time"  # a hand-edited file
     job.state.save(other)
     with caplog.at_level(logging.WARNING, logger="anthropic_batches"):
-        await AsyncJob(async_job_client, [req("b")], state_path=other).submit()
+        await AsyncJob(job_client, [req("b")], state_path=other).submit()
     assert "may have created a batch" in caplog.text
 
 
 async def test_a_batch_made_by_a_create_cut_off_before_its_answer_is_used_on_resume(
-    async_job_client: AsyncClient,
+    job_client: AsyncClient,
     job_emulator: Emulator,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Regression (issue 7): a run killed after the API created a batch but before the state
+    """Regression: a run killed after the API created a batch but before the state
     recorded it submitted that part again on resume: a second batch, billed twice."""
     state = tmp_path / "s.json"
     requests = [req("a"), req("b"), req("c")]
-    job = AsyncJob(async_job_client, requests, state_path=state, max_requests=2, **FAST)
+    job = AsyncJob(job_client, requests, state_path=state, max_requests=2, **FAST)
     first = await job.submit_part(0)
     job.state.parts[1].submitting_at = datetime.now(UTC).isoformat()
     job.state.save(state)
     # what the cut-off create made, and a batch of another size made meanwhile
-    made = await async_job_client.messages.batches.create(requests[2:])
-    await async_job_client.messages.batches.create([req("x"), req("y")])
-    again = AsyncJob(async_job_client, requests, state_path=state, max_requests=2, **FAST)
+    made = await job_client.messages.batches.create(requests[2:])
+    await job_client.messages.batches.create([req("x"), req("y")])
+    again = AsyncJob(job_client, requests, state_path=state, max_requests=2, **FAST)
     with caplog.at_level(logging.WARNING, logger="anthropic_batches"):
         assert await again.submit() == [first, made.id]
     assert f"did make batch {made.id}; using it" in caplog.text
@@ -207,22 +207,22 @@ async def test_a_batch_made_by_a_create_cut_off_before_its_answer_is_used_on_res
 
 
 async def test_a_cut_off_create_is_found_after_the_batch_listed_newest_before_it(
-    async_job_client: AsyncClient,
+    job_client: AsyncClient,
     job_emulator: Emulator,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Regression (issue 7): a batch of the same size made minutes earlier (an earlier job
+    """Regression: a batch of the same size made minutes earlier (an earlier job
     under the same key) made the cut-off create's batch impossible to tell, and the part was
     submitted again. The newest batch seen before the create marks where to look."""
     state = tmp_path / "s.json"
-    earlier = await async_job_client.messages.batches.create([req("old1"), req("old2")])
-    job = AsyncJob(async_job_client, [req("a"), req("b")], state_path=state, **FAST)
+    earlier = await job_client.messages.batches.create([req("old1"), req("old2")])
+    job = AsyncJob(job_client, [req("a"), req("b")], state_path=state, **FAST)
     job.state.parts[0].submitting_at = datetime.now(UTC).isoformat()
     job.state.parts[0].newest_before = earlier.id
     job.state.save(state)
-    made = await async_job_client.messages.batches.create([req("a"), req("b")])
-    again = AsyncJob(async_job_client, [req("a"), req("b")], state_path=state, **FAST)
+    made = await job_client.messages.batches.create([req("a"), req("b")])
+    again = AsyncJob(job_client, [req("a"), req("b")], state_path=state, **FAST)
     with caplog.at_level(logging.WARNING, logger="anthropic_batches"):
         assert await again.submit() == [made.id]
     assert f"did make batch {made.id}; using it" in caplog.text
@@ -231,30 +231,30 @@ async def test_a_cut_off_create_is_found_after_the_batch_listed_newest_before_it
 
 
 async def test_a_submit_records_the_newest_batch_before_its_create(
-    async_job_client: AsyncClient, tmp_path: Path
+    job_client: AsyncClient, tmp_path: Path
 ) -> None:
     state = tmp_path / "s.json"
-    first = AsyncJob(async_job_client, [req("a")], state_path=state, **FAST)
+    first = AsyncJob(job_client, [req("a")], state_path=state, **FAST)
     [first_id] = await first.submit()
     assert json.loads(state.read_text())["parts"][0]["newest_before"] == ""
-    second = AsyncJob(async_job_client, [req("b")], state_path=tmp_path / "t.json", **FAST)
+    second = AsyncJob(job_client, [req("b")], state_path=tmp_path / "t.json", **FAST)
     await second.submit()
     saved = json.loads((tmp_path / "t.json").read_text())["parts"][0]
     assert saved["newest_before"] == first_id
 
 
 async def test_two_batches_that_could_be_the_cut_off_create_are_not_guessed_between(
-    async_job_client: AsyncClient,
+    job_client: AsyncClient,
     job_emulator: Emulator,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     state = tmp_path / "s.json"
-    job = AsyncJob(async_job_client, [req("a")], state_path=state)
+    job = AsyncJob(job_client, [req("a")], state_path=state)
     job.state.parts[0].submitting_at = datetime.now(UTC).isoformat()
     job.state.save(state)
-    others = [(await async_job_client.messages.batches.create([req("z")])).id for _ in range(2)]
-    again = AsyncJob(async_job_client, [req("a")], state_path=state)
+    others = [(await job_client.messages.batches.create([req("z")])).id for _ in range(2)]
+    again = AsyncJob(job_client, [req("a")], state_path=state)
     with caplog.at_level(logging.WARNING, logger="anthropic_batches"):
         [batch_id] = await again.submit()
     assert batch_id not in others
@@ -263,16 +263,16 @@ async def test_two_batches_that_could_be_the_cut_off_create_are_not_guessed_betw
 
 
 async def test_a_batch_that_is_not_the_parts_is_refused_before_its_results_are_joined(
-    async_job_client: AsyncClient, tmp_path: Path
+    job_client: AsyncClient, tmp_path: Path
 ) -> None:
     """A batch of the part's size made by someone else in the same minutes is taken for the
     cut-off create's; its results name other requests, and are refused, not joined."""
     state = tmp_path / "s.json"
-    job = AsyncJob(async_job_client, [req("a"), req("b")], state_path=state, **FAST)
+    job = AsyncJob(job_client, [req("a"), req("b")], state_path=state, **FAST)
     job.state.parts[0].submitting_at = datetime.now(UTC).isoformat()
     job.state.save(state)
-    stranger = await async_job_client.messages.batches.create([req("x"), req("y")])
-    again = AsyncJob(async_job_client, [req("a"), req("b")], state_path=state, **FAST)
+    stranger = await job_client.messages.batches.create([req("x"), req("y")])
+    again = AsyncJob(job_client, [req("a"), req("b")], state_path=state, **FAST)
     assert await again.submit() == [stranger.id]
     seen: list[str] = []
     with pytest.raises(JobStateError) as info:
@@ -286,11 +286,9 @@ async def test_a_batch_that_is_not_the_parts_is_refused_before_its_results_are_j
     assert json.loads(state.read_text())["parts"][0]["downloaded"] is False
 
 
-async def test_resubmit_failed_requests(
-    async_job_client: AsyncClient, job_emulator: Emulator
-) -> None:
+async def test_resubmit_failed_requests(job_client: AsyncClient, job_emulator: Emulator) -> None:
     requests = [req("ok-1"), req("fail-1"), req("busy-1"), req("ok-2"), req("busy-2")]
-    job = AsyncJob(async_job_client, requests, max_requests=2, **FAST)
+    job = AsyncJob(job_client, requests, max_requests=2, **FAST)
     await collect(job)
     assert job.usage.counts == {"succeeded": 2, "errored": 3}
     assert [r["custom_id"] for r in job.failed_requests()] == ["fail-1", "busy-1", "busy-2"]
@@ -304,15 +302,15 @@ async def test_resubmit_failed_requests(
     assert job_emulator.stats.create_calls == len(job.parts) + 1
 
 
-async def test_nothing_to_resubmit(async_job_client: AsyncClient) -> None:
-    job = AsyncJob(async_job_client, [req("ok")], **FAST)
+async def test_nothing_to_resubmit(job_client: AsyncClient) -> None:
+    job = AsyncJob(job_client, [req("ok")], **FAST)
     await collect(job)
     with pytest.raises(ValueError, match="nothing to resubmit"):
         job.resubmit()
 
 
-async def test_cost_totals_on_known_usage(async_job_client: AsyncClient) -> None:
-    job = AsyncJob(async_job_client, [req(f"r{i}") for i in range(4)] + [req("fail")], **FAST)
+async def test_cost_totals_on_known_usage(job_client: AsyncClient) -> None:
+    job = AsyncJob(job_client, [req(f"r{i}") for i in range(4)] + [req("fail")], **FAST)
     await collect(job)
     usage = job.usage
     assert usage.tokens["succeeded"].input_tokens == 4000
@@ -321,10 +319,10 @@ async def test_cost_totals_on_known_usage(async_job_client: AsyncClient) -> None
     assert usage.cost().total == pytest.approx((4000 * 3 + 2000 * 15) / 1e6 / 2)
 
 
-async def test_progress_is_per_part_and_honest(async_job_client: AsyncClient) -> None:
+async def test_progress_is_per_part_and_honest(job_client: AsyncClient) -> None:
     events: list[JobProgress] = []
     job = AsyncJob(
-        async_job_client,
+        job_client,
         [req(f"r{i}") for i in range(6)],
         max_requests=2,
         on_progress=events.append,
@@ -342,18 +340,18 @@ async def test_progress_is_per_part_and_honest(async_job_client: AsyncClient) ->
     assert events[-1].elapsed >= events[0].elapsed
 
 
-async def test_wait_timeout(async_job_client: AsyncClient, job_emulator: Emulator) -> None:
+async def test_wait_timeout(job_client: AsyncClient, job_emulator: Emulator) -> None:
     job_emulator.process_seconds = 10**9
-    job = AsyncJob(async_job_client, [req("a"), req("b")], max_requests=1, **FAST)
+    job = AsyncJob(job_client, [req("a"), req("b")], max_requests=1, **FAST)
     with pytest.raises(WaitTimeoutError):
         await job.wait(timeout=0.05)
 
 
 async def test_cancel_ends_the_batches_with_canceled_results(
-    async_job_client: AsyncClient, job_emulator: Emulator
+    job_client: AsyncClient, job_emulator: Emulator
 ) -> None:
     job_emulator.process_seconds = 10**9
-    job = AsyncJob(async_job_client, [req("a"), req("b"), req("c")], max_requests=2, **FAST)
+    job = AsyncJob(job_client, [req("a"), req("b"), req("c")], max_requests=2, **FAST)
     await job.submit()
     canceled = await job.cancel()
     assert [b.processing_status for b in canceled] == ["canceling", "canceling"]
@@ -365,8 +363,8 @@ async def test_cancel_ends_the_batches_with_canceled_results(
     ]
 
 
-async def test_in_input_order_marks_inputs_with_no_result(async_job_client: AsyncClient) -> None:
-    job = AsyncJob(async_job_client, [req("a"), req("b")], **FAST)
+async def test_in_input_order_marks_inputs_with_no_result(job_client: AsyncClient) -> None:
+    job = AsyncJob(job_client, [req("a"), req("b")], **FAST)
     ordered = await job.results_in_input_order()
     assert [r.custom_id for r in ordered] == ["a", "b"]
     assert not any(isinstance(r, Missing) for r in ordered)

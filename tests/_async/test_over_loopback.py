@@ -10,13 +10,16 @@ from helpers import KEY, OTHER_KEY
 
 from anthropic_batches import (
     AsyncClient,
+    AsyncJob,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     ErroredResult,
     NotFoundError,
     SucceededResult,
 )
 from anthropic_batches.emulator import Emulator, EmulatorServer, ManualClock
+from anthropic_batches.emulator._store import Refusal
 
 
 def requests(n: int, prefix: str = "r", **params: Any) -> list[dict[str, Any]]:
@@ -68,6 +71,45 @@ async def test_full_lifecycle(async_client: AsyncClient, clock: ManualClock) -> 
     assert deleted.id == done.id and deleted.type == "message_batch_deleted"
     with pytest.raises(NotFoundError):
         await batches.get(done.id)
+
+
+async def test_a_job_cancel_records_a_batch_that_ended_meanwhile_and_cancels_the_rest(
+    async_client: AsyncClient, clock: ManualClock
+) -> None:
+    """Regression: a batch that ended between the job's last poll and its cancel is refused
+    by the API (400), and the job's cancel raised instead of canceling the other batches."""
+    job = AsyncJob(async_client, requests(2), max_requests=1)
+    await job.submit_part(0)
+    clock.advance(30)
+    second = await job.submit_part(1)
+    assert [p.status for p in job.progress().parts] == ["in_progress", "in_progress"]
+    clock.advance(40)  # the first batch ends (after 60 s); the job has not polled since
+    canceled = await job.cancel()
+    assert [b.id for b in canceled] == [second]
+    assert [p.status for p in job.progress().parts] == ["ended", "canceling"]
+    assert job.state.parts[0].ended  # recorded: a later cancel does not ask again
+
+
+async def test_a_job_cancel_refused_for_another_reason_is_raised(
+    async_client: AsyncClient,
+    emulator: Emulator,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    job = AsyncJob(async_client, requests(1))
+    await job.submit()
+
+    def refuse(owner: str, batch_id: str, now: float) -> None:
+        raise Refusal(409, "conflict_error", "try again later")
+
+    monkeypatch.setattr(emulator, "cancel", refuse)
+    with pytest.raises(ConflictError):  # the batch is still running: the refusal stands
+        await job.cancel()
+    assert job.progress().parts[0].status == "in_progress"
+    stranger = AsyncJob(async_client, requests(1, "s"))
+    stranger.state.parts[0].batch_id = "msgbatch_unknown"
+    with pytest.raises(NotFoundError):
+        await stranger.cancel()
 
 
 async def test_cancel_then_delete_rules(async_client: AsyncClient, clock: ManualClock) -> None:

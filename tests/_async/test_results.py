@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
@@ -20,6 +19,7 @@ from anthropic_batches import (
 )
 from anthropic_batches._async import client as client_mod
 from anthropic_batches._async import results as results_mod
+from anthropic_batches._async._backend import sleep
 
 RESULTS = f"{BASE}/v1/messages/batches/b1/results"
 
@@ -118,7 +118,7 @@ async def test_break_in_bare_loop_closes_response() -> None:
     async for _ in client.messages.batches.results(ended()):
         break
     for _ in range(3):
-        await asyncio.sleep(0)
+        await sleep(0)
     assert server.streams[0].closed
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_helpers import Ran, request, write_requests
+from cli_helpers import KEY, Ran, request, write_requests
 
+from anthropic_batches._async.jobs import AsyncJob
 from anthropic_batches._split import JobPart
 from anthropic_batches.cli._run import OutputWriter
 from anthropic_batches.emulator import Emulator, ManualClock
@@ -112,13 +116,15 @@ def test_rerun_after_an_interrupted_run_submits_nothing_twice(
     assert "Results: 7 succeeded" in third.err
 
 
-def test_partial_output_is_truncated_to_the_last_complete_batch(
+def test_partial_output_is_truncated_to_the_size_an_earlier_version_recorded(
     cli: Callable[..., Ran], emulator: Emulator, tmp_path: Path
 ) -> None:
+    """Earlier versions kept the output's size in the state file (`output_bytes`)."""
     src = write_requests(tmp_path / "in.jsonl", [request(f"r{i}") for i in range(6)])
     out = tmp_path / "out.jsonl"
     args = ("run", str(src), "-o", str(out), "--max-requests", "3", "--poll-interval", "0.01")
     assert cli(*args).code == 0
+    assert not (tmp_path / "out.jsonl.partial.record").exists()  # gone with the partial file
     state_path = tmp_path / "out.jsonl.state.json"
     state = json.loads(state_path.read_text())
     # As if the run had stopped while writing the second batch's results.
@@ -132,6 +138,42 @@ def test_partial_output_is_truncated_to_the_last_complete_batch(
     assert again.code == 0
     assert sorted(r["custom_id"] for r in lines(out)) == [f"r{i}" for i in range(6)]  # type: ignore[type-var]
     assert emulator.stats.create_calls == 2
+    assert "downloading every batch again" not in again.err
+
+
+def test_a_part_written_but_not_yet_counted_by_the_state_is_cut_off_and_downloaded_again(
+    cli: Callable[..., Ran],
+    emulator: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run that stops after writing a part's results (and recording the output's size)
+    but before the state marks the part downloaded: the re-run writes that part once."""
+    src = write_requests(tmp_path / "in.jsonl", [request(f"r{i}") for i in range(9)])
+    out = tmp_path / "out.jsonl"
+    args = ("run", str(src), "-o", str(out), "--max-requests", "3", "--poll-interval", "0.01")
+    part_done = OutputWriter.part_done
+
+    def then_stop(writer: OutputWriter, part: JobPart) -> None:
+        part_done(writer, part)
+        if part.index == 1:
+            raise OSError("stopped before the state is saved")
+
+    monkeypatch.setattr(OutputWriter, "part_done", then_stop)
+    assert cli(*args).code == 1
+    partial = tmp_path / "out.jsonl.partial"
+    assert len(lines(partial)) == 6
+    saved = json.loads((tmp_path / "out.jsonl.state.json").read_text())
+    assert [p["downloaded"] for p in saved["parts"]] == [True, False, False]
+    monkeypatch.undo()
+    downloads = emulator.stats.results_downloads
+    again = cli(*args)
+    assert again.code == 0, again.err
+    assert "downloading every batch again" not in again.err
+    assert emulator.stats.results_downloads == downloads + 2
+    written = [str(r["custom_id"]) for r in lines(out)]
+    assert sorted(written) == [f"r{i}" for i in range(9)]  # each once
+    assert not partial.exists() and not (tmp_path / "out.jsonl.partial.record").exists()
 
 
 def test_the_output_appears_only_once_every_result_is_in_it(
@@ -140,7 +182,7 @@ def test_the_output_appears_only_once_every_result_is_in_it(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Regression (issue 7): a run that died while downloading left the output file
+    """Regression: a run that died while downloading left the output file
     half-written, with a torn last line and only some of the results."""
     src = write_requests(tmp_path / "in.jsonl", [request(f"r{i}") for i in range(6)])
     out = tmp_path / "out.jsonl"
@@ -165,6 +207,7 @@ def test_the_output_appears_only_once_every_result_is_in_it(
     assert sorted(r["custom_id"] for r in lines(out)) == [f"r{i}" for i in range(6)]  # type: ignore[type-var]
     assert not partial.exists()
     assert emulator.stats.create_calls == 2
+    assert "downloading every batch again" not in again.err
 
 
 def test_a_device_as_the_output_is_written_directly(
@@ -196,3 +239,40 @@ def test_different_input_with_the_same_state_is_refused(
     assert ran.code == 3
     assert "different job" in ran.err
     assert emulator.stats.create_calls == 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_cancel_on_interrupt_goes_on_past_a_batch_that_ended_during_the_interrupt(
+    cli: Callable[..., Ran],
+    emulator: Emulator,
+    clock: ManualClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression: a batch that ended after the last poll made the API refuse its cancel
+    (400), and `--cancel-on-interrupt` stopped there with an error, leaving the other
+    batches running and billed."""
+    src = write_requests(tmp_path / "in.jsonl", [request("a"), request("b")])
+    out = tmp_path / "out.jsonl"
+    emulator.process_seconds = 1000
+
+    async def interrupted_wait(job: AsyncJob, *, timeout: float | None = None) -> None:
+        # The first batch has been created at least one request (5 s) before the second:
+        # stop the clock where the first has just ended and the second has not.
+        clock.tick = 0
+        first, second = (emulator.get(KEY, i or "", clock.now()) for i in job.batch_ids)
+        assert first.created_at < second.created_at
+        clock.advance(first.created_at + emulator.process_seconds - clock.now())
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C
+        await asyncio.sleep(30)
+
+    monkeypatch.setattr(AsyncJob, "wait", interrupted_wait)
+    args = ("run", str(src), "-o", str(out), "--max-requests", "1", "--cancel-on-interrupt")
+    ran = cli(*args)
+    assert ran.code == 130, ran.err
+    ids = json.loads((tmp_path / "out.jsonl.state.json").read_text())["parts"]
+    first_id, second_id = (p["batch_id"] for p in ids)
+    assert f"canceled 1 batch(es): {second_id}" in ran.err
+    assert "Traceback" not in ran.err
+    assert [p["status"] for p in ids] == ["ended", "canceling"]
+    assert emulator.get(KEY, first_id, clock.now()).cancel_at is None

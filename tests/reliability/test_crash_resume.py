@@ -21,6 +21,7 @@ import pytest
 from reliability.support import child_env, record, stop
 
 from anthropic_batches._state import JobState
+from anthropic_batches.cli._run import recorded_output_bytes
 from anthropic_batches.emulator import Emulator, EmulatorServer
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -94,8 +95,9 @@ def check_after_kill(
     if state is None:
         return
     partial = out.with_name(out.name + ".partial")
-    if partial.exists() and state.output_bytes:
-        kept = partial.read_bytes()[: state.output_bytes]
+    recorded = recorded_output_bytes(out, state)
+    if partial.exists() and recorded:
+        kept = partial.read_bytes()[:recorded]
         downloaded = [cid for p in state.parts if p.downloaded for cid in wanted[p.start : p.stop]]
         assert sorted(whole_lines(kept)) == sorted(downloaded)
     known = {p.batch_id for p in state.parts if p.batch_id}

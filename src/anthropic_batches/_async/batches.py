@@ -19,7 +19,7 @@ from .._exceptions import (
 from .._facts import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
 from .._models import BatchRequest, DeletedMessageBatch, MessageBatch, Page
 from .._shared import BATCHES_PATH, batch_path, check_id, parse_model, retry_after
-from ._io import sleep
+from ._backend import sleep
 from .results import AsyncResultStream
 
 if TYPE_CHECKING:
@@ -265,7 +265,8 @@ def _transient(exc: APIError, last: MessageBatch | None) -> bool:
     if isinstance(exc, APIConnectionError):
         return True
     if isinstance(exc, NotFoundError):
-        # Just after create, a get may answer 404 for a few seconds (API-FACTS: "Errors").
+        # Just after create, a get may answer 404 for a few seconds, while the batch
+        # propagates through the API.
         if last is None:
             return False
         age = (datetime.now(UTC) - last.created_at).total_seconds()

@@ -22,7 +22,7 @@ from .._shared import (
     same_origin,
     without_credentials,
 )
-from ._io import sleep
+from ._backend import sleep
 from .batches import AsyncMessages
 
 __all__ = ["AsyncClient"]

@@ -1,9 +1,9 @@
 """Large jobs: split a dataset of requests into batches, submit, wait, stream the results.
 
-An `AsyncJob` cuts its requests into as few batches as the limits allow, submits each part
-once, waits for all of them together on one event loop, and streams every result as one
-iterator. With a state file it survives a crash or Ctrl-C: a re-run never submits a part that
-already has a batch id and never downloads a part already downloaded (issue 4).
+A job cuts its requests into as few batches as the limits allow, submits each part once,
+polls them until every one has ended, and streams every result as one iterator. With a state
+file it survives a crash or Ctrl-C: a re-run never submits a part that already has a batch id
+and never downloads a part already downloaded, since the state is saved after every change.
 """
 
 from __future__ import annotations
@@ -12,20 +12,28 @@ import functools
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._exceptions import BadRequestError, ConflictError, NotFoundError
+from .._exceptions import APIStatusError, BadRequestError, NotFoundError
 from .._facts import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
-from .._gather import async_gather
-from .._joins import RETRYABLE_ERROR_TYPES, Missing, is_failed, results_in_input_order
-from .._models import BatchResult, ErroredResult, MessageBatch
-from .._progress import JobProgress, PartProgress
+from .._joins import Missing, results_in_input_order
+from .._models import BatchResult, MessageBatch
+from .._progress import JobProgress, ProgressCallback, job_progress
 from .._split import JobPart, RequestLike, split_requests
-from .._state import JobState, JobStateError, PartState
+from .._state import (
+    JobState,
+    PartDownload,
+    PartState,
+    UnrecordedBatchMatch,
+    atomic_write,
+    cut_off_since,
+    refusal_may_mean_ended,
+)
 from .._usage import UsageSummary
+from ._backend import Lock, gather, run_blocking
 
 if TYPE_CHECKING:
     from .client import AsyncClient
@@ -33,10 +41,6 @@ if TYPE_CHECKING:
 __all__ = ["AsyncJob"]
 
 logger = logging.getLogger("anthropic_batches")
-
-ProgressCallback = Callable[[JobProgress], object]
-#: How far the API's clock may be behind this machine's, for `_unrecorded_batch`.
-_CLOCK_SKEW = timedelta(minutes=5)
 
 
 class AsyncJob:
@@ -50,6 +54,7 @@ class AsyncJob:
         requests: `BatchRequest` models or dicts `{"custom_id": ..., "params": {...}}`.
         state_path: A file recording which part went to which batch and what was downloaded.
             If it exists, the job resumes from it (and refuses a different set of requests).
+            It is read here, and written from the first submit on.
         max_requests: The most requests per batch (the API's limit: 100,000).
         max_bytes: The largest create body per batch (the API's limit: 256 MB).
         poll_interval: Seconds between the first polls of each batch; the interval grows.
@@ -97,7 +102,7 @@ class AsyncJob:
         self.state = loaded or JobState.for_parts(self.parts, client.api_version)
         self._batches: dict[int, MessageBatch] = {}
         self._started = time.monotonic()
-        self._save()
+        self._save_lock = Lock()
 
     def __repr__(self) -> str:
         n = len(self.parts)
@@ -118,30 +123,14 @@ class AsyncJob:
     @property
     def usage(self) -> UsageSummary:
         """Counts, tokens and cost of every part downloaded so far (this run and earlier ones)."""
-        total = UsageSummary()
-        for part in self.state.parts:
-            if part.usage is not None:
-                total.merge(UsageSummary.from_dict(part.usage))
-        return total
+        return self.state.usage()
 
     def progress(self) -> JobProgress:
         """A snapshot of every part, as last seen."""
-        parts = []
-        for part, saved in zip(self.parts, self.state.parts, strict=True):
-            batch = self._batches.get(part.index)
-            status = saved.status or ("submitted" if saved.batch_id else "pending")
-            parts.append(
-                PartProgress(
-                    index=part.index,
-                    requests=len(part),
-                    batch_id=saved.batch_id,
-                    status=batch.processing_status if batch is not None else status,
-                    counts=batch.request_counts if batch is not None else None,
-                    expires_at=batch.expires_at if batch is not None else None,
-                )
-            )
         elapsed = time.monotonic() - self._started
-        return JobProgress(tuple(parts), elapsed, datetime.now(UTC))
+        return job_progress(
+            self.parts, self.state.parts, self._batches, elapsed=elapsed, now=datetime.now(UTC)
+        )
 
     # -- submitting and waiting ---------------------------------------------------------------
 
@@ -171,7 +160,7 @@ class AsyncJob:
                     saved.submitting_at,
                     found.id,
                 )
-                self._recorded(index, found)
+                await self._recorded(index, found)
                 return found.id
             logger.warning(
                 "part %d: a create started at %s got no recorded answer (interrupted?); "
@@ -184,62 +173,46 @@ class AsyncJob:
         newest = await self._client.messages.batches.list(limit=1)
         saved.newest_before = newest.data[0].id if newest.data else ""
         saved.submitting_at = datetime.now(UTC).isoformat()
-        self._save()
+        await self._save()
         # Checked and encoded once, when the job was split: sent as it is.
         batch = await self._client.messages.batches._create_body(part.body())
-        self._recorded(index, batch)
+        await self._recorded(index, batch)
         return batch.id
 
-    def _recorded(self, index: int, batch: MessageBatch) -> None:
+    async def _recorded(self, index: int, batch: MessageBatch) -> None:
         saved = self.state.parts[index]
         saved.batch_id, saved.status = batch.id, batch.processing_status
         self._batches[index] = batch
-        self._save()
+        await self._save()
         self._report()
 
     async def _unrecorded_batch(self, index: int, saved: PartState) -> MessageBatch | None:
-        """The batch made by a create whose answer was never recorded, if it can be told.
-
-        A process killed after the API created a batch but before the state was saved would
-        otherwise submit the part twice (issue 7). The API takes no idempotency key, so the
-        batch is recognised by what is known of it: listed after the newest batch seen just
-        before the create (or, for a state written without that, created since the create
-        started, less a margin for clock skew), as many requests as the part, and not one of
-        this job's. Only a single such batch is taken; with more (another process creating
-        batches of the same size at the same moment), which one is the part's cannot be told.
-        """
-        known = {p.batch_id for p in self.state.parts if p.batch_id is not None}
-        size = len(self.parts[index])
-
-        def fits(batch: MessageBatch) -> bool:
-            return batch.id not in known and batch.request_counts.total == size
-
-        found: list[MessageBatch] = []
+        """The batch made by a create whose answer was never recorded, if it can be told
+        (see `UnrecordedBatchMatch`)."""
+        known, size = self.state.known_batch_ids(), len(self.parts[index])
+        batches = self._client.messages.batches
         if saved.newest_before is not None:
-            since = saved.newest_before or None
+            match = UnrecordedBatchMatch(known=known, size=size)
             try:
-                async for batch in self._client.messages.batches.iter(limit=100, before_id=since):
-                    if fits(batch):
-                        found.append(batch)
-                return found[0] if len(found) == 1 else None
+                async for batch in batches.iter(limit=100, before_id=saved.newest_before or None):
+                    match.feed(batch)
+                return match.batch
             except (NotFoundError, BadRequestError):
-                found = []  # that batch was deleted since: go by the time instead
-        try:
-            start = datetime.fromisoformat(saved.submitting_at or "") - _CLOCK_SKEW
-        except ValueError:
+                pass  # that batch was deleted since: go by the time instead
+        since = cut_off_since(saved.submitting_at)
+        if since is None:
             return None
-        async for batch in self._client.messages.batches.iter(limit=100):
-            if batch.created_at < start:
+        match = UnrecordedBatchMatch(known=known, size=size, since=since)
+        async for batch in batches.iter(limit=100):
+            if not match.feed(batch):
                 break  # newest first: the rest are older still
-            if fits(batch):
-                found.append(batch)
-        return found[0] if len(found) == 1 else None
+        return match.batch
 
     async def wait(self, *, timeout: float | None = None) -> list[MessageBatch]:
         """Submit what is not submitted, then wait until every part's batch has ended.
 
-        The parts are polled concurrently (each with a growing interval), and `on_progress`
-        is called after each poll. Counts move only when a whole batch ends.
+        Every part's batch is polled, each with a growing interval, until all have ended, and
+        `on_progress` is called after each poll. Counts move only when a whole batch ends.
 
         Args:
             timeout: Give up after this many seconds; `None` waits as long as it takes.
@@ -258,7 +231,7 @@ class AsyncJob:
         await self.submit()
         deadline = None if timeout is None else time.monotonic() + timeout
         calls = [functools.partial(self._wait_part, part.index, deadline) for part in parts]
-        return await async_gather(calls)
+        return await gather(calls)
 
     async def _wait_part(self, index: int, deadline: float | None) -> MessageBatch:
         known = self._batches.get(index)
@@ -274,7 +247,7 @@ class AsyncJob:
             **self._polling,
         )
         self._seen(index, batch)
-        self._save()
+        await self._save()
         return batch
 
     def _seen(self, index: int, batch: MessageBatch) -> None:
@@ -285,22 +258,33 @@ class AsyncJob:
     async def cancel(self) -> list[MessageBatch]:
         """Ask for every submitted batch that has not ended to be canceled.
 
-        Requests already processed keep their results; the rest end `canceled`.
+        Requests already processed keep their results; the rest end `canceled`. A batch
+        that has ended since it was last seen cannot be canceled: it is recorded as ended,
+        and the others are still canceled.
 
         Returns:
             The batches a cancel was sent for, as the API answered.
+
+        Raises:
+            APIStatusError: The API refused a cancel, and not because the batch had ended.
         """
+        batches = self._client.messages.batches
         canceled = []
         for saved in self.state.parts:
             if saved.batch_id is None or saved.ended:
                 continue
             try:
-                batch = await self._client.messages.batches.cancel(saved.batch_id)
-            except ConflictError:  # it ended meanwhile
-                continue
+                batch = await batches.cancel(saved.batch_id)
+            except APIStatusError as exc:
+                if not refusal_may_mean_ended(exc.status_code):
+                    raise
+                batch = await batches.get(saved.batch_id)  # what the refusal meant
+                if not batch.ended:
+                    raise
+            else:
+                canceled.append(batch)
             self._seen(saved.index, batch)
-            canceled.append(batch)
-        self._save()
+        await self._save()
         return canceled
 
     # -- results ------------------------------------------------------------------------------
@@ -310,7 +294,6 @@ class AsyncJob:
         *,
         include_downloaded: bool = False,
         timeout: float | None = None,
-        on_part_downloaded: Callable[[JobPart], object] | None = None,
     ) -> AsyncIterator[BatchResult]:
         """Every result of the job, part after part, one at a time with flat memory.
 
@@ -322,8 +305,6 @@ class AsyncJob:
         Args:
             include_downloaded: Also download the parts an earlier run downloaded.
             timeout: Give up waiting after this many seconds.
-            on_part_downloaded: Called when a part's last result has been handed out, just
-                before the state is saved (a caller writing results to a file flushes it here).
 
         Raises:
             WaitTimeoutError: `timeout` passed before every batch ended.
@@ -333,36 +314,13 @@ class AsyncJob:
         ]
         batches = await self._wait_parts(wanted, timeout) if wanted else []
         for part, batch in zip(wanted, batches, strict=True):
-            summary = UsageSummary()
-            failed: list[list[str | None]] = []
-            # A batch taken on resume is recognised by its size and time only, and a state
-            # file can be edited by hand: a result of another request shows it is not this
-            # part's batch, and it is refused before anyone joins it to the wrong input.
-            expected = frozenset(part.custom_ids)
+            download = PartDownload(part, batch.id, self.state_path)
             async with self._client.messages.batches.results(batch) as stream:
                 async for result in stream:
-                    if result.custom_id not in expected:
-                        raise JobStateError(
-                            self.state_path or "(no state file)",
-                            f"part {part.index}'s batch {batch.id} holds a result for "
-                            f"custom_id {result.custom_id!r}, which is not one of the part's "
-                            "requests: it is not this part's batch. Check the batch list, "
-                            "and set the part's batch_id in the state file right (or to null "
-                            "to submit the part again)",
-                        )
-                    summary.add(result)
-                    if is_failed(result):
-                        outcome = result.result
-                        kind = (
-                            outcome.error.error.type if isinstance(outcome, ErroredResult) else None
-                        )
-                        failed.append([result.custom_id, outcome.type, kind])
+                    download.add(result)  # refuses a result of another part's request
                     yield result
-            saved = self.state.parts[part.index]
-            saved.downloaded, saved.usage, saved.failed = True, summary.to_dict(), failed
-            if on_part_downloaded is not None:
-                on_part_downloaded(part)
-            self._save()
+            download.record(self.state.parts[part.index])
+            await self._save()
 
     async def results_in_input_order(self) -> list[BatchResult | Missing]:
         """Every result, lined up with the inputs: a `Missing` where an input has no result.
@@ -384,11 +342,7 @@ class AsyncJob:
             retryable_only: Keep expired results and only the errors worth trying again
                 (`overloaded_error`, `api_error`, ...), not errors in the request itself.
         """
-        failed: set[str] = set()
-        for saved in self.state.parts:
-            for custom_id, kind, error_type in saved.failed:
-                if not retryable_only or kind == "expired" or error_type in RETRYABLE_ERROR_TYPES:
-                    failed.add(str(custom_id))
+        failed = self.state.failed_custom_ids(retryable_only=retryable_only)
         return [
             request
             for part in self.parts
@@ -432,9 +386,13 @@ class AsyncJob:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _save(self) -> None:
-        if self.state_path is not None:
-            self.state.save(self.state_path)
+    async def _save(self) -> None:
+        """Write the state through the backend's `run_blocking`, one write at a time, each
+        of the state as it is when it starts: the file never goes back to an older state."""
+        if self.state_path is None:
+            return
+        async with self._save_lock:
+            await run_blocking(atomic_write, self.state_path, self.state.encode())
 
     def _report(self) -> None:
         if self.on_progress is not None:

@@ -19,7 +19,7 @@ from .._exceptions import APIConnectionError
 from .._jsonl import LineDecoder, parse_result
 from .._models import BatchResult, MessageBatch
 from .._shared import batch_path, parse_model, results_url, retry_delay
-from ._io import sleep
+from ._backend import sleep
 
 if TYPE_CHECKING:
     from .client import AsyncClient, TimeoutTypes

@@ -121,8 +121,8 @@ def print_summary(settings: Settings, job: AsyncJob, output: str) -> None:
     settings.info(f"Results: {counts or 'none'} -> {escape(where)}")
     errors: Counter[str] = Counter()
     for part in job.state.parts:
-        for _, kind, error_type in part.failed:
-            errors[str(error_type or kind)] += 1
+        for failed in part.failed:
+            errors[failed.error_type or failed.result_type] += 1
     if errors:
         listed = ", ".join(f"{name} x{count}" for name, count in errors.most_common())
         settings.info(f"Failed: {escape(listed)}")

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shlex
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,7 +25,7 @@ from .._async.jobs import AsyncJob
 from .._models import BatchResult
 from .._requests_file import read_requests
 from .._split import JobPart
-from .._state import JobState
+from .._state import JobState, atomic_write
 from ._common import EXIT_INTERRUPTED, Settings
 from ._display import JobDisplay, print_summary
 
@@ -73,39 +74,111 @@ class InterruptGuard:
             self.task.cancel()
 
 
+def record_path(output: Path) -> Path:
+    """Where the record of what `OUTPUT.partial` holds is kept, next to it."""
+    return output.with_name(output.name + ".partial.record")
+
+
+def _read_record(path: Path) -> list[tuple[int, int]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [(int(index), int(end)) for index, end in data["parts"]]
+    except (OSError, ValueError, TypeError, KeyError):
+        return []
+
+
+def _recorded_parts(output: Path, state: JobState) -> list[tuple[int, int]] | None:
+    """The record's entries for exactly the parts the state says were downloaded, or `None`
+    when the record does not cover them.
+
+    The record lists, in writing order, each part written and the file's size once it was;
+    it is written before the state marks the part downloaded, so its last part may be one
+    the state does not count yet: that part is downloaded again, and left out here.
+    """
+    downloaded = {p.index for p in state.parts if p.downloaded}
+    kept: list[tuple[int, int]] = []
+    for index, end in _read_record(record_path(output)):
+        if index not in downloaded:
+            break
+        kept.append((index, end))
+    return kept if {index for index, _ in kept} == downloaded else None
+
+
+def recorded_output_bytes(output: Path, state: JobState) -> int | None:
+    """How much of `OUTPUT.partial` holds exactly the parts the state says were downloaded,
+    or `None` when its record does not say."""
+    kept = _recorded_parts(output, state)
+    if kept is None:
+        return None
+    return kept[-1][1] if kept else 0
+
+
+def legacy_output_bytes(state_path: Path | None) -> int | None:
+    """The output's size as state files written by earlier versions recorded it (read it
+    before the job rewrites the file without it)."""
+    if state_path is None:
+        return None
+    try:
+        value = json.loads(state_path.read_text(encoding="utf-8")).get("output_bytes")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) else None
+
+
 class OutputWriter:
     """Results to a file or stdout.
 
     A file is written as `OUTPUT.partial` and renamed to OUTPUT once it holds every result,
-    so OUTPUT is never left half-written (issue 7): a crash leaves the partial file, which a
-    re-run truncates to the size the state recorded and carries on. A device or pipe named
+    so OUTPUT is never left half-written: a crash leaves the partial file, which a re-run
+    truncates to the size recorded for the parts the state says were downloaded, and carries
+    on. That size is kept in `OUTPUT.partial.record` (see `recorded_output_bytes`), synced
+    after each part and before the state marks the part downloaded. A device or pipe named
     as the output is written directly.
     """
 
-    def __init__(self, output: str, state: JobState, settings: Settings) -> None:
+    def __init__(
+        self,
+        output: str,
+        state: JobState,
+        settings: Settings,
+        *,
+        parts: Sequence[JobPart] = (),
+        legacy_bytes: int | None = None,
+    ) -> None:
         self.state = state
         self.include_downloaded = False
         self._file: BinaryIO
         self._owned = output != "-"
         self._done: Path | None = None  # where the partial file goes once complete
         self._regular = True  # a device or pipe cannot be synced
+        self._record: Path | None = None
+        self._written: list[tuple[int, int]] = []
+        self._part_of = {cid: part for part in parts for cid in part.custom_ids}
+        self._left: dict[int, int] = {}
         if not self._owned:
             self._file = sys.stdout.buffer
             self.include_downloaded = True
             return
         path = Path(output)
-        recorded = state.output_bytes or 0
         downloaded = any(p.downloaded for p in state.parts)
         partial = path.with_name(path.name + ".partial")
+        recorded: int | None = 0
         if path.exists() and not path.is_file():
             target, self._regular = path, False
         elif partial.exists() or not all(p.downloaded for p in state.parts):
-            target, self._done = partial, path
+            target, self._done, self._record = partial, path, record_path(path)
             if downloaded and not partial.exists() and path.exists():
                 os.replace(path, partial)  # an unfinished output written in place
-        else:
-            target = path  # a finished job run again: nothing more to write
-        if downloaded and target.exists() and target.stat().st_size >= recorded:
+            kept = _recorded_parts(path, state)
+            if kept is None:
+                recorded = legacy_bytes
+            else:
+                recorded, self._written = (kept[-1][1] if kept else 0), kept
+        else:  # a finished job run again: nothing more to write
+            target = path
+            recorded = path.stat().st_size if path.exists() else None
+        size = target.stat().st_size if target.exists() else -1
+        if downloaded and recorded is not None and size >= recorded:
             self._file = open(target, "r+b")  # noqa: SIM115 - closed by close()
             self._file.truncate(recorded)
             self._file.seek(recorded)
@@ -116,18 +189,31 @@ class OutputWriter:
                     "downloading every batch again"
                 )
                 self.include_downloaded = True
+            self._written = []
             self._file = open(target, "wb")  # noqa: SIM115 - closed by close()
 
     def write(self, result: BatchResult) -> None:
-        """One result, one line, as the API gave it."""
+        """One result, one line, as the API gave it; after a part's last result, the part
+        is made durable (see `part_done`)."""
         self._file.write(result.json_line() + b"\n")
+        part = self._part_of.get(result.custom_id)
+        if part is None:
+            return
+        left = self._left.get(part.index, len(part)) - 1
+        self._left[part.index] = left
+        if left == 0:
+            self.part_done(part)
 
     def part_done(self, part: JobPart) -> None:
-        """Make the part's lines durable before the state says it was downloaded."""
+        """Make the part's lines durable, and record the size of the file that holds them,
+        before the state says the part was downloaded."""
         self._file.flush()
         if self._owned:
             self._sync()
-            self.state.output_bytes = self._file.tell()
+            if self._record is not None:
+                self._written.append((part.index, self._file.tell()))
+                record = json.dumps({"parts": self._written}) + "\n"
+                atomic_write(self._record, record.encode("utf-8"))
 
     def finish(self) -> None:
         """Every result is written: the partial file becomes the output."""
@@ -135,6 +221,9 @@ class OutputWriter:
         if self._done is not None:
             os.replace(self._file.name, self._done)
             self._done = None
+        if self._record is not None:
+            self._record.unlink(missing_ok=True)
+            self._record = None
 
     def close(self) -> None:
         """Flush, and close the file (never stdout)."""
@@ -167,6 +256,7 @@ async def run_job(
         read_requests(requests_path, api_version=settings.api_version, max_bytes=max_bytes)
     )
     display = JobDisplay(settings)
+    legacy_bytes = legacy_output_bytes(state_path)
     async with settings.client() as client:
         job = AsyncJob(
             client,
@@ -192,12 +282,11 @@ async def run_job(
                         + ", ".join(i for i in job.batch_ids if i)
                     )
                     await job.wait(timeout=timeout)
-                writer = OutputWriter(output, job.state, settings)
+                writer = OutputWriter(
+                    output, job.state, settings, parts=job.parts, legacy_bytes=legacy_bytes
+                )
                 try:
-                    async for result in job.results(
-                        include_downloaded=writer.include_downloaded,
-                        on_part_downloaded=writer.part_done,
-                    ):
+                    async for result in job.results(include_downloaded=writer.include_downloaded):
                         writer.write(result)
                     writer.finish()
                 finally:
@@ -236,7 +325,7 @@ async def _interrupted(settings: Settings, job: AsyncJob, cancel: bool) -> int:
 
 
 def without_api_key(argv: list[str]) -> tuple[list[str], bool]:
-    """The command line without `--api-key KEY`: the key is never printed (issue 7)."""
+    """The command line without `--api-key KEY`: the key is never printed."""
     kept: list[str] = []
     found = False
     skip = False
