@@ -5,6 +5,9 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+import traceback
+import typing
+from importlib import metadata
 
 import anthropic_batches
 
@@ -25,47 +28,48 @@ def test_all_is_sorted_and_complete() -> None:
         assert hasattr(anthropic_batches, name), name
 
 
-def test_contract_names_exist() -> None:
-    for name in [
-        "AsyncClient",
-        "Client",
-        "AsyncBatches",
-        "Batches",
-        "MessageBatch",
-        "RequestCounts",
-        "BatchResult",
-        "SucceededResult",
-        "ErroredResult",
-        "CanceledResult",
-        "ExpiredResult",
-        "Message",
-        "Usage",
-        "DeletedMessageBatch",
-        "Page",
-        "BatchRequest",
-        "BatchesError",
-        "APIError",
-        "APIStatusError",
-        "BadRequestError",
-        "AuthenticationError",
-        "PermissionDeniedError",
-        "NotFoundError",
-        "ConflictError",
-        "RequestTooLargeError",
-        "RateLimitError",
-        "InternalServerError",
-        "OverloadedError",
-        "APIConnectionError",
-        "APITimeoutError",
-        "BatchValidationError",
-        "ResultsDecodeError",
-        "WaitTimeoutError",
-    ]:
-        assert name in anthropic_batches.__all__, name
+def test_public_classes_and_functions_report_the_package_as_their_module() -> None:
+    # what reprs, tracebacks and the docs show: `anthropic_batches.Client`, no private module
+    for name in anthropic_batches.__all__:
+        value = getattr(anthropic_batches, name)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert value.__module__ == "anthropic_batches", name
+    assert repr(anthropic_batches.Client) == "<class 'anthropic_batches.Client'>"
+    error = anthropic_batches.NotFoundError
+    assert "anthropic_batches.NotFoundError" in "".join(
+        traceback.format_exception_only(error.__new__(error))
+    )
+
+
+def test_types_of_public_signatures_are_exported() -> None:
+    from anthropic_batches import AsyncBatches, AsyncJob, Batches, BatchResult, split_requests
+
+    hints = [
+        (inspect.signature(AsyncBatches.get).parameters["timeout"], "TimeoutTypes"),
+        (inspect.signature(Batches.results).parameters["timeout"], "TimeoutTypes"),
+        (inspect.signature(split_requests).parameters["requests"], "RequestLike"),
+        (inspect.signature(AsyncJob).parameters["on_progress"], "ProgressCallback"),
+        (inspect.signature(AsyncJob).parameters["requests"], "RequestLike"),
+    ]
+    for parameter, name in hints:
+        assert name in str(parameter.annotation), parameter
+        assert name in anthropic_batches.__all__
+    assert (
+        BatchResult.model_fields["result"].annotation
+        == typing.get_args(anthropic_batches.Result)[0]
+    )
+
+
+def test_errors_are_caught_by_the_builtin_bases_users_expect() -> None:
     assert issubclass(anthropic_batches.BatchValidationError, ValueError)
     assert issubclass(anthropic_batches.WaitTimeoutError, TimeoutError)
     assert issubclass(anthropic_batches.APITimeoutError, anthropic_batches.APIConnectionError)
     assert issubclass(anthropic_batches.OverloadedError, anthropic_batches.APIStatusError)
+
+
+def test_only_the_emulator_and_cli_extras_are_published() -> None:
+    extras = metadata.metadata("anthropic-batches").get_all("Provides-Extra")
+    assert sorted(extras or []) == ["cli", "emulator"]
 
 
 def test_sync_and_async_twins_have_the_same_methods() -> None:
