@@ -13,6 +13,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -99,7 +100,7 @@ CREDENTIALS = [
 
 @pytest.mark.parametrize("credential", CREDENTIALS)
 async def test_results_url_on_another_origin_gets_no_key(
-    api: Origin, other: Origin, credential: dict[str, str]
+    api: Origin, other: Origin, credential: dict[str, Any]
 ) -> None:
     api.routes[("GET", f"/v1/messages/batches/{BATCH}")] = (200, {}, _batch(other.url + RESULTS))
     api.routes[("GET", RESULTS)] = (200, {}, LINES)
@@ -122,7 +123,7 @@ async def test_results_url_on_another_origin_gets_no_key(
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 @pytest.mark.parametrize("credential", CREDENTIALS)
 async def test_redirect_to_another_host_drops_the_key(
-    api: Origin, other: Origin, status: int, credential: dict[str, str]
+    api: Origin, other: Origin, status: int, credential: dict[str, Any]
 ) -> None:
     host, port = api.url.removeprefix("http://").split(":")
     api.routes[("GET", f"/v1/messages/batches/{BATCH}")] = (200, {}, _batch(None))
