@@ -4,7 +4,7 @@
 for scripts; typed models; results streamed with flat memory.
 """
 
-from types import FunctionType
+from types import FunctionType as _FunctionType
 
 from ._async.batches import AsyncBatches, AsyncMessages
 from ._async.client import AsyncClient, TimeoutTypes
@@ -158,10 +158,10 @@ __all__ = [
     "split_requests",
 ]
 
-# Public classes and functions report the package as their home, so reprs, tracebacks and the
-# docs show `anthropic_batches.Client`, not the private module it is written in.
+# Public classes and functions report the package as their home, so reprs, tracebacks, pickles
+# and help() name `anthropic_batches.Client`, not the private module it is written in.
 for _name in __all__:
     _value = globals()[_name]
-    if isinstance(_value, type | FunctionType) and _value.__module__.startswith(__name__ + "._"):
+    if isinstance(_value, type | _FunctionType) and _value.__module__.startswith(__name__ + "._"):
         _value.__module__ = __name__
 del _name, _value
