@@ -23,7 +23,7 @@ def _verdict(name: str, achieved: str, target: str, ok: bool) -> dict[str, Any]:
 
 
 def targets(found: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each target of issue 6 that the figures can judge, and whether it holds."""
+    """Each performance target that the figures can judge, and whether it holds."""
     out: list[dict[str, Any]] = []
     results = found.get("results", {})
     if results:

@@ -3,6 +3,9 @@
 The figures of a run this small mean nothing; what is checked is that every client reads the
 same results as computed from the file (the runner fails otherwise), that each task reports
 its figures, and that the report judges every target. The real run is `scripts/bench`.
+
+About half a minute: marked `bench`, so the default run leaves it out; CI runs it on its own
+(`pytest -m bench`, in `.ci/run`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.bench
 
 
 def test_bench_runs_at_a_tiny_size(tmp_path: Path) -> None:
@@ -81,7 +88,7 @@ def test_bench_runs_at_a_tiny_size(tmp_path: Path) -> None:
     assert found["wait"]["max_threads"] == 1
     assert set(found["import"]["seconds"]) == {"anthropic_batches", "anthropic"}
 
-    # Every target of the performance issue is judged, one row each.
+    # Every target the report knows is judged, one row each.
     names = [t["target"] for t in found["targets"]]
     assert len(names) == len(set(names)) >= 8
     assert all(isinstance(t["holds"], bool) for t in found["targets"])

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import inspect
+import re
 import subprocess
 import sys
+import traceback
+from importlib import metadata
+
+import pydantic
 
 import anthropic_batches
+from anthropic_batches import CanceledResult, UnknownResult
 
 
 def test_all_is_sorted_and_complete() -> None:
@@ -25,47 +31,52 @@ def test_all_is_sorted_and_complete() -> None:
         assert hasattr(anthropic_batches, name), name
 
 
-def test_contract_names_exist() -> None:
-    for name in [
-        "AsyncClient",
-        "Client",
-        "AsyncBatches",
-        "Batches",
-        "MessageBatch",
-        "RequestCounts",
-        "BatchResult",
-        "SucceededResult",
-        "ErroredResult",
-        "CanceledResult",
-        "ExpiredResult",
-        "Message",
-        "Usage",
-        "DeletedMessageBatch",
-        "Page",
-        "BatchRequest",
-        "BatchesError",
-        "APIError",
-        "APIStatusError",
-        "BadRequestError",
-        "AuthenticationError",
-        "PermissionDeniedError",
-        "NotFoundError",
-        "ConflictError",
-        "RequestTooLargeError",
-        "RateLimitError",
-        "InternalServerError",
-        "OverloadedError",
-        "APIConnectionError",
-        "APITimeoutError",
-        "BatchValidationError",
-        "ResultsDecodeError",
-        "WaitTimeoutError",
-    ]:
-        assert name in anthropic_batches.__all__, name
+def test_public_classes_and_functions_report_the_package_as_their_module() -> None:
+    # what reprs, tracebacks and pickles name: `anthropic_batches.Client`, no private module
+    for name in anthropic_batches.__all__:
+        value = getattr(anthropic_batches, name)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert value.__module__ == "anthropic_batches", name
+    assert repr(anthropic_batches.Client) == "<class 'anthropic_batches.Client'>"
+    try:
+        raise anthropic_batches.APITimeoutError()
+    except anthropic_batches.APITimeoutError:
+        assert traceback.format_exc().splitlines()[-1] == (
+            "anthropic_batches.APITimeoutError: Request timed out."
+        )
+
+
+def test_types_of_public_signatures_are_exported() -> None:
+    from anthropic_batches import AsyncBatches, AsyncJob, Batches, BatchResult, split_requests
+
+    # the annotations are strings (postponed evaluation): each names an exported type
+    hints = [
+        (inspect.signature(AsyncBatches.get).parameters["timeout"].annotation, "TimeoutTypes"),
+        (inspect.signature(Batches.results).parameters["timeout"].annotation, "TimeoutTypes"),
+        (inspect.signature(split_requests).parameters["requests"].annotation, "RequestLike"),
+        (inspect.signature(AsyncJob).parameters["requests"].annotation, "RequestLike"),
+        (inspect.signature(AsyncJob).parameters["on_progress"].annotation, "ProgressCallback"),
+        (BatchResult.__annotations__["result"], "Result"),
+    ]
+    for annotation, name in hints:
+        assert re.search(rf"\b{name}\b", str(annotation)), annotation
+        assert name in anthropic_batches.__all__
+    # `Result` is the union a result's `result` field takes, unknown types included
+    adapter = pydantic.TypeAdapter(anthropic_batches.Result)
+    assert isinstance(adapter.validate_python({"type": "canceled"}), CanceledResult)
+    assert isinstance(adapter.validate_python({"type": "new_kind"}), UnknownResult)
+
+
+def test_errors_are_caught_by_the_builtin_bases_users_expect() -> None:
     assert issubclass(anthropic_batches.BatchValidationError, ValueError)
     assert issubclass(anthropic_batches.WaitTimeoutError, TimeoutError)
     assert issubclass(anthropic_batches.APITimeoutError, anthropic_batches.APIConnectionError)
     assert issubclass(anthropic_batches.OverloadedError, anthropic_batches.APIStatusError)
+
+
+def test_only_the_emulator_and_cli_extras_are_published() -> None:
+    extras = metadata.metadata("anthropic-batches").get_all("Provides-Extra")
+    assert sorted(extras or []) == ["cli", "emulator"]
 
 
 def test_sync_and_async_twins_have_the_same_methods() -> None:

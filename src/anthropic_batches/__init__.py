@@ -4,9 +4,11 @@
 for scripts; typed models; results streamed with flat memory.
 """
 
+from types import FunctionType as _FunctionType
+
 from ._async.batches import AsyncBatches, AsyncMessages
-from ._async.client import AsyncClient
-from ._async.jobs import AsyncJob
+from ._async.client import AsyncClient, TimeoutTypes
+from ._async.jobs import AsyncJob, ProgressCallback
 from ._async.results import AsyncResultStream
 from ._exceptions import (
     APIConnectionError,
@@ -50,6 +52,7 @@ from ._models import (
     Page,
     RedactedThinkingBlock,
     RequestCounts,
+    Result,
     SucceededResult,
     TextBlock,
     ThinkingBlock,
@@ -61,7 +64,7 @@ from ._models import (
 from ._progress import JobProgress, PartProgress
 from ._requests_file import FileProblem, RequestsFileError, read_requests
 from ._shared import API_VERSIONS, DEFAULT_API_VERSION
-from ._split import JobPart, split_requests
+from ._split import JobPart, RequestLike, split_requests
 from ._state import JobStateError
 from ._sync.batches import Batches, Messages
 from ._sync.client import Client
@@ -125,17 +128,21 @@ __all__ = [
     "PartProgress",
     "PermissionDeniedError",
     "Problem",
+    "ProgressCallback",
     "RETRYABLE_ERROR_TYPES",
     "RateLimitError",
     "RedactedThinkingBlock",
     "RequestCounts",
+    "RequestLike",
     "RequestTooLargeError",
     "RequestsFileError",
+    "Result",
     "ResultStream",
     "ResultsDecodeError",
     "SucceededResult",
     "TextBlock",
     "ThinkingBlock",
+    "TimeoutTypes",
     "TokenTotals",
     "ToolUseBlock",
     "UnknownBlock",
@@ -150,3 +157,11 @@ __all__ = [
     "results_in_input_order",
     "split_requests",
 ]
+
+# Public classes and functions report the package as their home, so reprs, tracebacks, pickles
+# and help() name `anthropic_batches.Client`, not the private module it is written in.
+for _name in __all__:
+    _value = globals()[_name]
+    if isinstance(_value, type | _FunctionType) and _value.__module__.startswith(__name__ + "._"):
+        _value.__module__ = __name__
+del _name, _value

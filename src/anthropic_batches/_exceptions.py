@@ -300,7 +300,7 @@ STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 
 
 def status_error_class(status_code: int) -> type[APIStatusError]:
-    """The error class for an HTTP status (the documented table in API-FACTS)."""
+    """The error class for an HTTP status (https://docs.anthropic.com/en/api/errors)."""
     cls = STATUS_ERRORS.get(status_code)
     if cls is not None:
         return cls

@@ -64,7 +64,7 @@ class LineDecoder:
         self.line_number += len(raw_lines)
         if any(line.endswith(b"\r") for line in raw_lines):
             raw_lines = [line[:-1] if line.endswith(b"\r") else line for line in raw_lines]
-        # One comprehension, not a loop of appends: this runs once per line (issue 6).
+        # One comprehension, not a loop of appends: this runs for every line of every download.
         return [
             (number, line)
             for number, line in enumerate(raw_lines, start)

@@ -1,13 +1,14 @@
 """The fixtures of the `anthropic_batches.testing` pytest plugin (see that module).
 
-Registered by the plugin when pytest configures itself; only `pytest` is imported here, the
-emulator and the clients are imported by the fixtures that use them.
+Registered by the plugin when pytest configures itself; only `pytest` (and pytest-asyncio, when
+it is installed) is imported here, the emulator and the clients are imported by the fixtures
+that use them.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pytest
 
@@ -35,6 +36,23 @@ API_KEY = "sk-ant-emulator-test"
 IN_PROCESS_URL = "http://batches-emulator.test"
 #: The marker that configures the emulator of a test.
 MARKER = "batches_emulator"
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _async_fixture(function: _F) -> _F:
+    """An async fixture that runs in either mode of pytest-asyncio, or under anyio.
+
+    pytest-asyncio runs plain `pytest.fixture` coroutines only in its `auto` mode; in `strict`
+    mode, its default, they must be declared with `pytest_asyncio.fixture`, which works in both
+    (https://pytest-asyncio.readthedocs.io/en/stable/concepts.html#test-discovery-modes).
+    Without pytest-asyncio, anyio's plugin runs a plain async fixture for the tests it runs.
+    """
+    try:
+        import pytest_asyncio
+    except ImportError:
+        return cast("_F", pytest.fixture(function))
+    return cast("_F", pytest_asyncio.fixture(function))
 
 
 @pytest.fixture
@@ -119,7 +137,7 @@ def batches_server_client(batches_emulator_server: EmulatorServer) -> Iterator[C
         yield client
 
 
-@pytest.fixture
+@_async_fixture
 async def batches_async_server_client(
     batches_emulator_server: EmulatorServer,
 ) -> AsyncIterator[AsyncClient]:

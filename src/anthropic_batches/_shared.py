@@ -166,7 +166,10 @@ def results_url(settings: Settings, batch_id: str, advertised: str | None) -> st
 
 
 def is_retryable_response(response: httpx.Response) -> bool:
-    """Whether an error answer is worth another try (API-FACTS: "What the official SDKs do")."""
+    """Whether an error answer is worth another try, as the official SDKs decide it.
+
+    https://github.com/anthropics/anthropic-sdk-python#retries
+    """
     override = response.headers.get("x-should-retry")
     if override == "true":
         return True

@@ -1,7 +1,8 @@
 """Usage and cost totals of a job's results (I/O-free).
 
 Tokens come from each result's `message.usage`; only `succeeded` results carry usage and are
-billed (`errored`, `canceled` and `expired` are not: API-FACTS "Results lines"). The cost is an
+billed (`errored`, `canceled` and `expired` are not:
+https://docs.anthropic.com/en/docs/build-with-claude/batch-processing). The cost is an
 estimate: list prices per million tokens from a table the caller can replace, at the batch
 discount of 50%.
 """

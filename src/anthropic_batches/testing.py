@@ -10,8 +10,8 @@ needs to be imported. Fixtures (all function-scoped, all prefixed `batches_`):
 - `batches_client`: a `Client` calling the app in-process (no socket).
 - `batches_emulator_server`: the app served over loopback (`.base_url`).
 - `batches_server_client`: a `Client` talking to `batches_emulator_server` over loopback.
-- `batches_async_server_client`: an `AsyncClient` over loopback (an async fixture: needs
-  pytest-asyncio or anyio to run the test).
+- `batches_async_server_client`: an `AsyncClient` over loopback (an async fixture: the test
+  runs under pytest-asyncio, in its `strict` or `auto` mode, or under anyio).
 
 Settings for the emulator come from a marker:
 
@@ -22,6 +22,9 @@ async def test_my_job(batches_async_client, batches_clock):
     batches_clock.advance(60)
     ...
 ```
+
+Under pytest-asyncio's default `strict` mode, mark async tests `@pytest.mark.asyncio`; the
+example above is written for `asyncio_mode = "auto"`.
 
 The emulator and the clients are imported only when a fixture is used, so the plugin costs
 next to nothing in test runs that do not use it.

@@ -164,3 +164,62 @@ def test_a_user_project_gets_the_fixtures(tmp_path: Path) -> None:
     )
     assert "1 passed, 1 error" in done.stdout, done.stdout + done.stderr
     assert "keyword arguments only" in done.stdout
+
+
+ASYNC_USER_TESTS = """
+import pytest
+
+REQUESTS = [{"custom_id": "a", "params": {"model": "m", "max_tokens": 5,
+             "messages": [{"role": "user", "content": "hi"}]}}]
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+@pytest.mark.MARK
+async def test_async_server_client(batches_async_server_client, batches_clock):
+    batches = batches_async_server_client.messages.batches
+    batch = await batches.create(REQUESTS)
+    batches_clock.advance(1)
+    assert (await batches.get(batch.id)).ended
+
+@pytest.mark.MARK
+async def test_async_client(batches_async_client, batches_clock):
+    batches = batches_async_client.messages.batches
+    batch = await batches.create(REQUESTS)
+    batches_clock.advance(1)
+    assert [r.custom_id async for r in batches.results(batch.id)] == ["a"]
+
+def test_sync_server_client(batches_server_client, batches_clock):
+    batch = batches_server_client.messages.batches.create(REQUESTS)
+    batches_clock.advance(1)
+    assert batches_server_client.messages.batches.get(batch.id).ended
+"""
+
+ASYNCIO = ["-p", "asyncio", "-o", "asyncio_default_fixture_loop_scope=function"]
+
+
+@pytest.mark.parametrize(
+    ("mark", "options"),
+    [
+        pytest.param("asyncio", [*ASYNCIO, "--asyncio-mode=strict"], id="asyncio-strict"),
+        pytest.param("asyncio", [*ASYNCIO, "--asyncio-mode=auto"], id="asyncio-auto"),
+        pytest.param("anyio", ["-p", "no:asyncio"], id="anyio-without-pytest-asyncio"),
+    ],
+)
+def test_the_async_fixtures_work_in_every_async_test_runner(
+    tmp_path: Path, mark: str, options: list[str]
+) -> None:
+    # pytest-asyncio's default mode is strict, where it runs only the async fixtures declared
+    # as its own; a user's project may also run its async tests with anyio instead
+    (tmp_path / "pytest.ini").write_text("[pytest]\nfilterwarnings = error\n")
+    (tmp_path / "test_user.py").write_text(ASYNC_USER_TESTS.replace("MARK", mark))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 passed" in done.stdout, done.stdout

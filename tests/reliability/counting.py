@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextvars
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -57,6 +57,10 @@ class LedgerClient(AsyncClient):
         super().__init__(http_client=http, **options)
         self._own = http
         self.calls: list[Call] = []
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        return self
 
     async def _send(self, method: str, path_or_url: str, **options: Any) -> httpx.Response:
         call = Call(method, httpx.URL(path_or_url).path)

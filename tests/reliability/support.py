@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 #: Long runs: `RELIABILITY_LONG=1` (what `scripts/reliability` sets).
@@ -40,6 +41,23 @@ def record(test: str, **figures: Any) -> None:
         line = {"test": test, "long": LONG, **figures}
         with open(FIGURES_PATH, "a", encoding="utf-8") as f:
             f.write(json.dumps(line, sort_keys=False) + "\n")
+
+
+def counts_recorded_at_end(test: str, counts: dict[str, int]) -> Any:
+    """A module fixture (autouse) that records a module's running `counts` after its tests.
+
+    The counts are kept once the module's last test is done, whatever order the tests ran in
+    and however many of them ran; nothing is kept when none of them counted anything.
+    """
+
+    @pytest.fixture(scope="module", autouse=True)
+    def _record_counts() -> Iterator[None]:
+        yield
+        if any(counts.values()):
+            record(test, **counts)
+        counts.update(dict.fromkeys(counts, 0))
+
+    return _record_counts
 
 
 def peak_rss_kib(pid: int | str = "self") -> int:
