@@ -20,7 +20,7 @@ from typing import Any
 
 import uvicorn
 
-from .._validation import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
+from .._facts import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
 from ._app import EmulatorApp, create_app
 from ._store import Emulator
 
