@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .._facts import error_type_for_status
 from .._models import Message
 from .._validation import params_problems
 from ._batch import ERRORED, SUCCEEDED
@@ -192,15 +193,15 @@ def error_body(error: ResponderError) -> dict[str, Any]:
 def answer(request: ResponderRequest, responder: Responder) -> dict[str, Any]:
     """The `result` object of one processed request: `succeeded` or `errored`.
 
-    Params the real API would refuse give an `invalid_request_error` without calling the
-    responder; the batch's API version decides which rules apply.
+    Params the real API would refuse give the error of a 400 answer (`invalid_request_error`)
+    without calling the responder; the batch's API version decides which rules apply.
     """
     problems = params_problems(request.params, request.api_version)
     if problems:
         message = "; ".join(p.message for p in problems)
         return {
             "type": ERRORED,
-            "error": error_body(ResponderError("invalid_request_error", message)),
+            "error": error_body(ResponderError(error_type_for_status(400), message)),
         }
     try:
         output = responder(request)

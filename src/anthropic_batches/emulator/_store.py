@@ -59,7 +59,8 @@ class EmulatorStats:
     Attributes:
         requests: HTTP requests received, faulted or not.
         calls: Requests received per operation: `create`, `list`, `get`, `cancel`, `delete`,
-            `results`, and `other` for unknown paths.
+            `results` (the names of the emulator's routes), and `other` for requests no route
+            serves (an unknown path, or a method the path does not serve).
         faults: Injected fault answers per status (429, 500, 529).
         batches_created: Batches actually created.
         results_downloads: Results downloads started (200 answers).
