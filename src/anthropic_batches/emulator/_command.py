@@ -68,9 +68,7 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[
         int,
-        typer.Option(
-            "--port", metavar="PORT", callback=_port, help="Port to listen on; 0 picks a free one."
-        ),
+        typer.Option("--port", metavar="PORT", callback=_port, help="Port; 0 picks a free one."),
     ] = 0,
     api_keys: Annotated[
         list[str] | None,
@@ -148,7 +146,7 @@ def serve(
             "--max-requests",
             metavar="N",
             callback=_at_least_1,
-            help="Most requests a batch may hold.",
+            help="Most requests in a batch.",
         ),
     ] = MAX_BATCH_REQUESTS,
     log_level: Annotated[
