@@ -8,7 +8,7 @@ from types import FunctionType as _FunctionType
 
 from ._async.batches import AsyncBatches, AsyncMessages
 from ._async.client import AsyncClient, TimeoutTypes
-from ._async.jobs import AsyncJob, ProgressCallback
+from ._async.jobs import AsyncJob
 from ._async.results import AsyncResultStream
 from ._exceptions import (
     APIConnectionError,
@@ -61,7 +61,7 @@ from ._models import (
     UnknownResult,
     Usage,
 )
-from ._progress import JobProgress, PartProgress
+from ._progress import JobProgress, PartProgress, ProgressCallback
 from ._requests_file import FileProblem, RequestsFileError, read_requests
 from ._shared import API_VERSIONS, DEFAULT_API_VERSION
 from ._split import JobPart, RequestLike, split_requests

@@ -13,7 +13,6 @@ with bad fields is still an error, not an unknown result).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
@@ -366,8 +365,3 @@ class BatchResult(_Model):
         if raw is not None:
             return raw
         return self.model_dump_json(exclude_unset=True).encode("utf-8")
-
-
-def utc_isoformat(value: datetime) -> str:
-    """RFC 3339 with `Z`, as the API writes timestamps."""
-    return value.isoformat().replace("+00:00", "Z")

@@ -1,4 +1,4 @@
-"""`EmulatorServer` (the loopback server for tests and demos) and `serve_main` in-process."""
+"""`EmulatorServer`, the loopback server for tests and demos, and the app's other ASGI scopes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import httpx
 import pytest
 from emulator.support import BATCHES, HEADERS, make_body
 
-from anthropic_batches.emulator import Emulator, EmulatorServer, ManualClock, serve_main
+from anthropic_batches.emulator import Emulator, EmulatorServer, ManualClock
 
 
 async def test_async_context_manager_serves_and_stops() -> None:
@@ -37,13 +37,16 @@ def test_a_server_runs_once_at_a_time() -> None:
         assert httpx.get(server.base_url + BATCHES, headers=HEADERS, timeout=5.0).status_code == 200
 
 
-def test_serve_main_reports_an_address_it_cannot_bind(capsys: pytest.CaptureFixture[str]) -> None:
-    with EmulatorServer(clock=ManualClock()) as server:
-        port = server.base_url.rsplit(":", 1)[1]
-        assert serve_main(["--port", port]) == 1
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert "cannot listen on 127.0.0.1:" in captured.err
+def test_a_server_on_an_address_in_use_does_not_start() -> None:
+    with EmulatorServer(clock=ManualClock()) as first:
+        port = int(first.base_url.rsplit(":", 1)[1])
+        second = EmulatorServer(clock=ManualClock(), port=port)
+        with pytest.raises(OSError, match="in use"):
+            second.start()
+        with pytest.raises(RuntimeError, match="not running"):
+            _ = second.base_url
+        second.stop()  # harmless: it never started
+        assert httpx.get(first.base_url + BATCHES, headers=HEADERS, timeout=5.0).status_code == 200
 
 
 async def test_the_app_answers_lifespan_and_ignores_other_scopes() -> None:

@@ -6,9 +6,10 @@ Install with the `emulator` extra (`pip install "anthropic-batches[emulator]"`).
 - `create_app(...)`: the ASGI application, backed by an `Emulator` (state and settings).
 - `Emulator(clock=ManualClock(), ...)`: time, keys, processing speed, faults, the responder.
 - `EmulatorServer(...)`: the app served over loopback from a background thread.
-- `serve_main(argv)`: the `python -m anthropic_batches.emulator` command.
 - `EmulatorTransport` / `AsyncEmulatorTransport`: httpx transports that call the app
   in-process, without a socket.
+
+From the command line: `python -m anthropic_batches.emulator --help`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ._responder import (
     ResponderRequest,
     default_responder,
 )
-from ._server import EmulatorServer, build_parser, emulator_from_args, serve_main
+from ._server import EmulatorServer
 from ._store import Emulator, EmulatorStats
 from ._transport import AsyncEmulatorTransport, EmulatorTransport
 
@@ -40,9 +41,6 @@ __all__ = [
     "ResponderOutput",
     "ResponderRequest",
     "WallClock",
-    "build_parser",
     "create_app",
     "default_responder",
-    "emulator_from_args",
-    "serve_main",
 ]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-
-from ._server import serve_main
+from ._command import main
 
 if __name__ == "__main__":
-    sys.exit(serve_main())
+    main()

@@ -18,13 +18,15 @@ instead of breaking the HTTP answer.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .._facts import error_type_for_status
 from .._models import Message
 from .._validation import params_problems
+from ._batch import ERRORED, SUCCEEDED
+from ._ids import message_id
 
 __all__ = [
     "Responder",
@@ -32,10 +34,7 @@ __all__ = [
     "ResponderOutput",
     "ResponderRequest",
     "default_responder",
-    "message_id",
 ]
-
-BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 @dataclass(frozen=True)
@@ -97,20 +96,6 @@ ResponderOutput = str | Mapping[str, Any] | Message | ResponderError
 
 Responder = Callable[[ResponderRequest], ResponderOutput]
 """A callable from one request to its answer; see the module documentation."""
-
-
-def _digest(*parts: str) -> bytes:
-    return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).digest()
-
-
-def base62(data: bytes, length: int) -> str:
-    """`length` base62 characters drawn from the first bytes of `data` (not reversible)."""
-    return "".join([BASE62[b % 62] for b in data[:length]])
-
-
-def message_id(batch_id: str, custom_id: str) -> str:
-    """The deterministic `msg_...` id of a request's answer."""
-    return "msg_01" + base62(_digest(batch_id, custom_id), 22)
 
 
 def _text_of(content: object) -> str:
@@ -208,15 +193,15 @@ def error_body(error: ResponderError) -> dict[str, Any]:
 def answer(request: ResponderRequest, responder: Responder) -> dict[str, Any]:
     """The `result` object of one processed request: `succeeded` or `errored`.
 
-    Params the real API would refuse give an `invalid_request_error` without calling the
-    responder; the batch's API version decides which rules apply.
+    Params the real API would refuse give the error of a 400 answer (`invalid_request_error`)
+    without calling the responder; the batch's API version decides which rules apply.
     """
     problems = params_problems(request.params, request.api_version)
     if problems:
         message = "; ".join(p.message for p in problems)
         return {
-            "type": "errored",
-            "error": error_body(ResponderError("invalid_request_error", message)),
+            "type": ERRORED,
+            "error": error_body(ResponderError(error_type_for_status(400), message)),
         }
     try:
         output = responder(request)
@@ -225,9 +210,9 @@ def answer(request: ResponderRequest, responder: Responder) -> dict[str, Any]:
     except Exception as exc:  # a user's responder: report its bug in the result
         output = ResponderError("api_error", f"the responder raised {type(exc).__name__}: {exc}")
     if isinstance(output, ResponderError):
-        return {"type": "errored", "error": error_body(output)}
+        return {"type": ERRORED, "error": error_body(output)}
     if not isinstance(output, (str, Mapping, Message)):
         kind = type(output).__name__
         err = ResponderError("api_error", f"the responder returned a {kind}, not a message")
-        return {"type": "errored", "error": error_body(err)}
-    return {"type": "succeeded", "message": build_message(request, output)}
+        return {"type": ERRORED, "error": error_body(err)}
+    return {"type": SUCCEEDED, "message": build_message(request, output)}

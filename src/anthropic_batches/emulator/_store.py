@@ -11,13 +11,12 @@ The lifecycle, for a batch of `n` requests created at `t0`:
   (`t0 + expire_seconds`), it ends at `expires_at` and the requests not reached are `expired`.
 - A cancel at `tc` moves the batch to `canceling`; the requests reached by `tc` keep their
   answers, the rest are `canceled`, and the batch ends at `tc + cancel_seconds`.
-- Results can be downloaded until `t0 + retention_seconds` (29 days); from then on the batch
-  shows `archived_at` and its results answer 404.
+- Results can be downloaded until `t0 + retention_seconds`; from then on the batch shows
+  `archived_at` and its results answer 404.
 
 When a batch ends, every processed request is answered once (so a scripted responder sees each
-request exactly once) and the result lines are kept zlib-compressed in chunks of
-`LINES_PER_CHUNK` lines; the request params are dropped then. A 100,000-request batch thus
-costs a few megabytes, and the results are streamed one chunk at a time.
+request exactly once) and the result lines are packed (`pack_results`); the request params are
+dropped then.
 """
 
 from __future__ import annotations
@@ -26,70 +25,31 @@ import bisect
 import json
 import random
 import threading
-import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from .._facts import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
+from .._facts import (
+    BATCHES_PATH,
+    ENDED,
+    MAX_BATCH_BYTES,
+    MAX_BATCH_REQUESTS,
+    PROCESSING_WINDOW,
+    REQUEST_COUNT_FIELDS,
+    RESULTS_RETENTION,
+    ProcessingStatus,
+)
+from . import _ids
+from ._batch import CANCELED, CANCELING, EXPIRED, IN_PROGRESS, Batch, rfc3339
 from ._clock import Clock, WallClock
-from ._responder import BASE62, Responder, ResponderRequest, answer, base62, default_responder
+from ._errors import FAULT_MESSAGES, bad_request, not_found
+from ._responder import Responder, ResponderRequest, answer, default_responder
+from ._results import pack_results
 
-__all__ = ["Emulator", "EmulatorStats", "Refusal"]
+__all__ = ["Emulator", "EmulatorStats"]
 
-LINES_PER_CHUNK = 100
-RETENTION_SECONDS = 29 * 86400
-
-
-_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
-_SAFE_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 _DECODER = json.JSONDecoder()
-
-
-def _encode_line(line: dict[str, Any]) -> bytes:
-    try:
-        return _LINE_ENCODER.encode(line).encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate from the request: keep it escaped
-        return _SAFE_ENCODER.encode(line).encode("ascii")
-
-
-class Refusal(Exception):
-    """An error answer: the HTTP status, the documented error type and a message."""
-
-    def __init__(
-        self, status: int, type: str, message: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.type = type
-        self.message = message
-        self.headers = headers or {}
-
-
-def _sortable(number: int, width: int) -> str:
-    """`number` in base62, zero-padded to `width`: sorts like the number (ASCII order)."""
-    digits = []
-    for _ in range(width):
-        number, rest = divmod(number, 62)
-        digits.append(BASE62[rest])
-    if number:
-        raise OverflowError("batch sequence exhausted")
-    return "".join(reversed(digits))
-
-
-def not_found(what: str) -> Refusal:
-    return Refusal(404, "not_found_error", what)
-
-
-def rfc3339(epoch: float | None) -> str | None:
-    """Epoch seconds as RFC 3339 with microseconds and `Z`, as the API writes timestamps."""
-    if epoch is None:
-        return None
-    return (
-        datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-    )
 
 
 @dataclass
@@ -99,7 +59,8 @@ class EmulatorStats:
     Attributes:
         requests: HTTP requests received, faulted or not.
         calls: Requests received per operation: `create`, `list`, `get`, `cancel`, `delete`,
-            `results`, and `other` for unknown paths.
+            `results` (the names of the emulator's routes), and `other` for requests no route
+            serves (an unknown path, or a method the path does not serve).
         faults: Injected fault answers per status (429, 500, 529).
         batches_created: Batches actually created.
         results_downloads: Results downloads started (200 answers).
@@ -119,27 +80,6 @@ class EmulatorStats:
     def create_calls(self) -> int:
         """How many create requests came in (including faulted and refused ones)."""
         return self.calls["create"]
-
-
-@dataclass(eq=False)
-class _Batch:
-    id: str
-    owner: str
-    api_version: str
-    created_at: float
-    expires_at: float
-    custom_ids: list[str]
-    params: list[bytes] | None
-    cancel_at: float | None = None
-    ended_at: float | None = None
-    counts: dict[str, int] = field(default_factory=dict)
-    chunks: list[bytes] | None = None
-    line_count: int = 0
-    downloads: int = 0
-
-    @property
-    def size(self) -> int:
-        return len(self.custom_ids)
 
 
 class Emulator:
@@ -175,8 +115,8 @@ class Emulator:
         api_keys: Sequence[str] | None = None,
         process_seconds: float = 1.0,
         cancel_seconds: float = 0.2,
-        expire_seconds: float = 86400.0,
-        retention_seconds: float = RETENTION_SECONDS,
+        expire_seconds: float = PROCESSING_WINDOW.total_seconds(),
+        retention_seconds: float = RESULTS_RETENTION.total_seconds(),
         max_requests: int = MAX_BATCH_REQUESTS,
         max_body_bytes: int = MAX_BATCH_BYTES,
         seed: int = 0,
@@ -217,7 +157,7 @@ class Emulator:
         self._ids_rng = random.Random(f"ids:{seed}")
         self._fault_rng = random.Random(f"faults:{seed}")
         self._sequence = int(self.clock.now() * 1000)
-        self._batches: dict[str, _Batch] = {}
+        self._batches: dict[str, Batch] = {}
         self._index: dict[str, list[str]] = {}
 
     # -- ids and faults ----------------------------------------------------------------------
@@ -225,55 +165,52 @@ class Emulator:
     def request_id(self) -> str:
         """A fresh `req_...` id."""
         with self._lock:
-            return "req_01" + base62(self._ids_rng.randbytes(24), 22)
+            return _ids.request_id(self._ids_rng)
 
     def draw_fault(self) -> int | None:
         """Whether to inject a fault into the next request: its status, or `None`."""
         with self._lock:
-            draw, kind = self._fault_rng.random(), self._fault_rng.randrange(3)
+            draw, kind = self._fault_rng.random(), self._fault_rng.randrange(len(FAULT_MESSAGES))
         if self.fault_rate and draw < self.fault_rate:
-            return (429, 500, 529)[kind]
+            return list(FAULT_MESSAGES)[kind]
         return None
 
     def _new_batch_id(self) -> str:
-        # A zero-padded base62 sequence number first, so ids sort in creation order (the
-        # list's "newest first" and its cursors rely on it), then random characters.
+        # Ids sort in creation order: the list's "newest first" and its cursors rely on it.
         self._sequence += 1
-        return (
-            "msgbatch_01" + _sortable(self._sequence, 8) + base62(self._ids_rng.randbytes(14), 14)
-        )
+        return _ids.batch_id(self._sequence, self._ids_rng)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def _end_time(self, batch: _Batch) -> float:
+    def _end_time(self, batch: Batch) -> float:
         if batch.cancel_at is not None:
             return min(batch.cancel_at + self.cancel_seconds, batch.expires_at)
         return min(batch.created_at + self.process_seconds, batch.expires_at)
 
-    def _done_by(self, batch: _Batch, when: float) -> int:
-        if self.process_seconds <= 0:
+    def _done_by(self, batch: Batch, when: float) -> int:
+        if self.process_seconds <= 0:  # set to 0 while the batch was canceling
             return batch.size
         fraction = (when - batch.created_at) / self.process_seconds
         return max(0, min(batch.size, int(batch.size * fraction + 1e-9)))
 
-    def _status(self, batch: _Batch, now: float) -> str:
+    def _status(self, batch: Batch, now: float) -> ProcessingStatus:
         if batch.ended_at is not None or now >= self._end_time(batch):
-            return "ended"
-        return "canceling" if batch.cancel_at is not None else "in_progress"
+            return ENDED
+        return CANCELING if batch.cancel_at is not None else IN_PROGRESS
 
-    def _observe(self, batch: _Batch, now: float) -> None:
+    def _observe(self, batch: Batch, now: float) -> None:
         if batch.ended_at is None and now >= self._end_time(batch):
             self._finalize(batch)
         if batch.chunks is not None and now >= batch.created_at + self.retention_seconds:
             batch.chunks = None  # archived: the results are gone
 
-    def _order(self, batch: _Batch) -> list[int]:
+    def _order(self, batch: Batch) -> list[int]:
         order = list(range(batch.size))
         if self.shuffle_results:
             random.Random(f"order:{self.seed}:{batch.id}").shuffle(order)
         return order
 
-    def _finalize(self, batch: _Batch) -> None:
+    def _finalize(self, batch: Batch) -> None:
         end = self._end_time(batch)
         if batch.cancel_at is not None:
             done = self._done_by(batch, batch.cancel_at)
@@ -281,45 +218,38 @@ class Emulator:
             done = batch.size  # ended normally: everything was processed
         else:
             done = self._done_by(batch, batch.expires_at)
-        rest = "canceled" if batch.cancel_at is not None else "expired"
-        counts = dict.fromkeys(("succeeded", "errored", "canceled", "expired"), 0)
-        params = batch.params or []
-        chunks: list[bytes] = []
-        lines: list[bytes] = []
-        for position, index in enumerate(self._order(batch)):
-            custom_id = batch.custom_ids[index]
-            if position < done:
-                request = ResponderRequest(
-                    custom_id,
-                    _DECODER.decode(params[index].decode()),
-                    batch.id,
-                    batch.api_version,
-                    index,
-                )
-                result = answer(request, self.responder)
-            else:
-                result = {"type": rest}
-            counts[result["type"]] += 1
-            lines.append(_encode_line({"custom_id": custom_id, "result": result}))
-            if len(lines) == LINES_PER_CHUNK:
-                chunks.append(zlib.compress(b"\n".join(lines) + b"\n", 6))
-                lines.clear()
-        if lines:
-            chunks.append(zlib.compress(b"\n".join(lines) + b"\n", 6))
-        batch.counts = counts
-        batch.chunks = chunks
-        batch.line_count = batch.size
+        rest = CANCELED if batch.cancel_at is not None else EXPIRED
+        batch.counts, batch.chunks = pack_results(self._results(batch, done, {"type": rest}))
         batch.params = None
         batch.ended_at = end
+
+    def _results(
+        self, batch: Batch, done: int, rest: dict[str, Any]
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Each request's result, in download order: the first `done` are answered."""
+        params = batch.params or []
+        for position, index in enumerate(self._order(batch)):
+            custom_id = batch.custom_ids[index]
+            if position >= done:
+                yield custom_id, rest
+                continue
+            request = ResponderRequest(
+                custom_id,
+                _DECODER.decode(params[index].decode()),
+                batch.id,
+                batch.api_version,
+                index,
+            )
+            yield custom_id, answer(request, self.responder)
 
     # -- the operations ----------------------------------------------------------------------
 
     def create(
         self, owner: str, api_version: str, requests: list[tuple[str, bytes]], now: float
-    ) -> _Batch:
+    ) -> Batch:
         """Store a new batch of already validated `(custom_id, params JSON)` pairs."""
         with self._lock:
-            batch = _Batch(
+            batch = Batch(
                 id=self._new_batch_id(),
                 owner=owner,
                 api_version=api_version,
@@ -335,7 +265,7 @@ class Emulator:
             self._observe(batch, now)
             return batch
 
-    def get(self, owner: str, batch_id: str, now: float) -> _Batch:
+    def get(self, owner: str, batch_id: str, now: float) -> Batch:
         """The batch, brought up to `now`; 404 when it does not exist for this key."""
         with self._lock:
             batch = self._batches.get(batch_id)
@@ -346,7 +276,7 @@ class Emulator:
 
     def page(
         self, owner: str, now: float, limit: int, before_id: str | None, after_id: str | None
-    ) -> tuple[list[_Batch], bool]:
+    ) -> tuple[list[Batch], bool]:
         """One page of a key's batches, newest first, and whether there are more."""
         with self._lock:
             ids = self._index.get(owner, [])
@@ -366,15 +296,13 @@ class Emulator:
                 self._observe(batch, now)
             return batches, has_more
 
-    def cancel(self, owner: str, batch_id: str, now: float) -> _Batch:
+    def cancel(self, owner: str, batch_id: str, now: float) -> Batch:
         """Ask a batch to stop; 400 when it has already ended."""
         with self._lock:
             batch = self.get(owner, batch_id, now)
             if batch.ended_at is not None:
-                raise Refusal(
-                    400,
-                    "invalid_request_error",
-                    f"Message batch {batch_id} has already ended and cannot be canceled.",
+                raise bad_request(
+                    f"Message batch {batch_id} has already ended and cannot be canceled."
                 )
             if batch.cancel_at is None:
                 batch.cancel_at = now
@@ -386,9 +314,7 @@ class Emulator:
         with self._lock:
             batch = self.get(owner, batch_id, now)
             if batch.ended_at is None:
-                raise Refusal(
-                    400,
-                    "invalid_request_error",
+                raise bad_request(
                     f"Message batch {batch_id} cannot be deleted while it is "
                     f"{self._status(batch, now).replace('_', ' ')}; cancel it first and "
                     "delete it once it has ended.",
@@ -397,7 +323,7 @@ class Emulator:
             ids = self._index[owner]
             del ids[bisect.bisect_left(ids, batch_id)]
 
-    def result_chunks(self, owner: str, batch_id: str, now: float) -> tuple[_Batch, list[bytes]]:
+    def result_chunks(self, owner: str, batch_id: str, now: float) -> tuple[Batch, list[bytes]]:
         """A batch's compressed result chunks; 404 until it ends and after retention."""
         with self._lock:
             batch = self.get(owner, batch_id, now)
@@ -408,7 +334,7 @@ class Emulator:
             if batch.chunks is None:
                 raise not_found(
                     f"Results of message batch {batch_id} are no longer available: results "
-                    "are kept for 29 days after a batch is created."
+                    f"are kept for {_duration(self.retention_seconds)} after a batch is created."
                 )
             batch.downloads += 1
             self.stats.results_downloads += 1
@@ -416,19 +342,18 @@ class Emulator:
 
     # -- views -------------------------------------------------------------------------------
 
-    def describe(self, batch: _Batch, now: float, base_url: str) -> dict[str, Any]:
+    def describe(self, batch: Batch, now: float, base_url: str) -> dict[str, Any]:
         """The batch as the API shows it (a `MessageBatch` JSON object)."""
-        status = self._status(batch, now)
+        counts = dict.fromkeys(REQUEST_COUNT_FIELDS, 0)
         if batch.ended_at is None:
-            counts = {"processing": batch.size, "succeeded": 0, "errored": 0}
-            counts.update(canceled=0, expired=0)
+            counts["processing"] = batch.size
         else:
-            counts = {"processing": 0, **batch.counts}
+            counts.update(batch.counts)
         archive = batch.created_at + self.retention_seconds
         return {
             "id": batch.id,
             "type": "message_batch",
-            "processing_status": status,
+            "processing_status": self._status(batch, now),
             "request_counts": counts,
             "ended_at": rfc3339(batch.ended_at),
             "created_at": rfc3339(batch.created_at),
@@ -436,7 +361,7 @@ class Emulator:
             "archived_at": rfc3339(archive) if now >= archive else None,
             "cancel_initiated_at": rfc3339(batch.cancel_at),
             "results_url": (
-                f"{base_url}/v1/messages/batches/{batch.id}/results"
+                f"{base_url}{BATCHES_PATH}/{batch.id}/results"
                 if batch.ended_at is not None
                 else None
             ),
@@ -449,3 +374,8 @@ class Emulator:
 
     def __len__(self) -> int:
         return len(self._batches)
+
+
+def _duration(seconds: float) -> str:
+    days, rest = divmod(seconds, 86400)
+    return f"{days:g} days" if days and not rest else f"{seconds:g} seconds"
