@@ -88,6 +88,7 @@ def custom_id_problem(custom_id: object) -> str | None:
 
 
 def _rules(api_version: str) -> VersionRules:
+    # A version this package does not know gets the latest rules: the strictest known.
     return VERSION_RULES.get(api_version, VERSION_RULES[DEFAULT_API_VERSION])
 
 
@@ -225,8 +226,9 @@ class Checked:
     first: int | None = None
 
 
-def _check(position: int, request: object, api_version: str) -> Checked:
-    """The full checks of one request, without the quick path."""
+def _check(position: int, request: object, api_version: str | None) -> Checked:
+    """The full checks of one request, without the quick path; `params` are checked only
+    when an API version is given."""
     mapping = _as_mapping(request)
     if mapping is None:
         what = type(request).__name__
@@ -247,6 +249,11 @@ def _check(position: int, request: object, api_version: str) -> Checked:
         problems.append(Problem(position, cid, extra[0], message, "unknown_field"))
     if "params" not in mapping:
         problems.append(Problem(position, cid, "params", "Field required", "missing_field"))
+    elif api_version is None:
+        params = mapping["params"]
+        if not isinstance(params, Mapping):
+            message = f"must be an object, not {type(params).__name__}"
+            problems.append(Problem(position, cid, "params", message, "invalid_params"))
     else:
         for p in params_problems(mapping["params"], api_version):
             msg = p.message
@@ -266,12 +273,15 @@ class RequestChecker:
     job), so a duplicate is reported at its second use with the position of the first.
 
     Args:
-        api_version: The API version whose rules apply.
+        api_version: The API version whose rules apply; `None` checks the shape of each
+            request (its fields, `custom_id`, that `params` is an object) but not what
+            `params` holds, as the API does when it accepts a batch (it checks `params`
+            when it processes each request).
     """
 
-    def __init__(self, api_version: str) -> None:
+    def __init__(self, api_version: str | None) -> None:
         self.api_version = api_version
-        self._rules = _rules(api_version)
+        self._rules = _rules(api_version) if api_version is not None else None
         self._seen: dict[str, int] = {}
         #: How many requests were checked.
         self.count = 0
@@ -285,7 +295,7 @@ class RequestChecker:
             request: A `BatchRequest` or a mapping with `custom_id` and `params`.
         """
         self.count += 1
-        if _plain_and_valid(request, self._rules):
+        if self._rules is not None and _plain_and_valid(request, self._rules):
             checked = Checked(request["custom_id"], request)  # type: ignore[index, arg-type]
         else:
             checked = _check(position, request, self.api_version)

@@ -19,7 +19,7 @@ from anthropic_batches import (
     SucceededResult,
 )
 from anthropic_batches.emulator import Emulator, EmulatorServer, ManualClock
-from anthropic_batches.emulator._store import Refusal
+from anthropic_batches.emulator._errors import Refusal
 
 
 def requests(n: int, prefix: str = "r", **params: Any) -> list[dict[str, Any]]:
@@ -100,7 +100,7 @@ async def test_a_job_cancel_refused_for_another_reason_is_raised(
     await job.submit()
 
     def refuse(owner: str, batch_id: str, now: float) -> None:
-        raise Refusal(409, "conflict_error", "try again later")
+        raise Refusal(409, "try again later")
 
     monkeypatch.setattr(emulator, "cancel", refuse)
     with pytest.raises(ConflictError):  # the batch is still running: the refusal stands

@@ -12,7 +12,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from .._validation import custom_id_problem
+from .._exceptions import Problem, ProblemCode
+from .._validation import RequestChecker
 from ._errors import Refusal, bad_request
 from ._store import Emulator
 
@@ -102,33 +103,45 @@ def check_create_body(body: bytes, max_requests: int) -> list[tuple[str, bytes]]
         raise bad_request(
             f"requests: {len(requests)} requests; a batch holds at most {max_requests}"
         )
-    seen: dict[str, int] = {}
+    checker = RequestChecker(None)  # params are checked when each request is processed
     out: list[tuple[str, bytes]] = []
     for i, item in enumerate(requests):
-        where = f"requests.{i}"
-        if not isinstance(item, dict):
-            raise bad_request(
-                f"{where}: must be an object with custom_id and params, not {_kind(item)}"
-            )
-        extra = sorted(set(item) - {"custom_id", "params"})
-        if extra:
-            raise bad_request(f"{where}.{extra[0]}: Extra inputs are not permitted")
-        for name in ("custom_id", "params"):
-            if name not in item:
-                raise bad_request(f"{where}.{name}: Field required")
-        custom_id = item["custom_id"]
-        problem = custom_id_problem(custom_id)
-        if problem:
-            raise bad_request(f"{where}.custom_id: {problem}")
-        first = seen.setdefault(custom_id, i)
-        if first != i:
-            raise bad_request(
-                f"{where}.custom_id: duplicate custom_id {custom_id!r} (also used by "
-                f"requests.{first}); custom_id must be unique within a batch"
-            )
-        params = item["params"]
-        if not isinstance(params, dict):
-            raise bad_request(f"{where}.params: must be an object, not {_kind(params)}")
+        checked = checker.check(i, item)
+        if checked.problems:
+            first = min(checked.problems, key=lambda p: _ORDER.index(p.code))
+            raise bad_request(_worded(first, item, checked.first))
+        assert checked.custom_id is not None and isinstance(item, dict)
         # No RecursionError here: parsing went two levels deeper than these params.
-        out.append((custom_id, _PARAMS_ENCODER.encode(params).encode("ascii")))
+        out.append((checked.custom_id, _PARAMS_ENCODER.encode(item["params"]).encode("ascii")))
     return out
+
+
+#: The problem a refused create names, when a request has several: as the API orders them.
+_ORDER: tuple[ProblemCode, ...] = (
+    "not_a_request",
+    "unknown_field",
+    "missing_field",
+    "invalid_custom_id",
+    "duplicate_custom_id",
+    "invalid_params",
+)
+
+
+def _worded(problem: Problem, item: object, first: int | None) -> str:
+    """A problem found by the core checker, worded as the API words a refused create."""
+    where = f"requests.{problem.index}"
+    if problem.code == "not_a_request":
+        return f"{where}: must be an object with custom_id and params, not {_kind(item)}"
+    if problem.code == "unknown_field":
+        return f"{where}.{problem.field}: Extra inputs are not permitted"
+    if problem.code == "missing_field":
+        return f"{where}.{problem.field}: Field required"
+    if problem.code == "duplicate_custom_id":
+        return (
+            f"{where}.custom_id: duplicate custom_id {problem.custom_id!r} (also used by "
+            f"requests.{first}); custom_id must be unique within a batch"
+        )
+    if problem.code == "invalid_params":
+        params = item.get("params") if isinstance(item, dict) else None
+        return f"{where}.params: must be an object, not {_kind(params)}"
+    return f"{where}.{problem.field}: {problem.message}"
