@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._facts import error_type_for_status
 from ._models import BatchRequest, BatchResult, ErroredResult, ExpiredResult
 
 __all__ = [
@@ -25,10 +26,9 @@ __all__ = [
     "results_in_input_order",
 ]
 
-#: Error types worth trying again: the request itself was fine, the service was not.
-RETRYABLE_ERROR_TYPES = frozenset(
-    {"api_error", "overloaded_error", "rate_limit_error", "timeout_error"}
-)
+#: Error types worth trying again: the request itself was fine, the service was not (too
+#: many requests, an internal error, a timeout, overloaded).
+RETRYABLE_ERROR_TYPES = frozenset(error_type_for_status(s) for s in (429, 500, 504, 529))
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,13 @@
 
 Every model keeps unknown extra fields (`extra="allow"`), and the open-ended unions (result
 types, content block types) fall back to a generic model that keeps the raw data, because the
-API promises that those lists grow (API-FACTS: "Results lines").
+API says those lists grow over time
+(https://docs.anthropic.com/en/api/retrieving-message-batch-results).
 
-The open unions are read in two steps, for speed (issue 6): a union tagged by the `type`
-field's literal value, which pydantic-core resolves without calling into Python, and only
-when that fails, the generic model, which accepts only a type not known here (so a known type
-with bad fields is still an error, not an unknown result).
+The open unions are read in two steps, for speed (results are parsed by the million): a
+union tagged by the `type` field's literal value, which pydantic-core resolves without
+calling into Python, and only when that fails, the generic model, which accepts only a type
+not known here (so a known type with bad fields is still an error, not an unknown result).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ __all__ = [
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow")
 
 
 # -- batches ----------------------------------------------------------------------------------
@@ -350,7 +351,7 @@ class BatchResult(_Model):
     """How the request ended; `result.type` tells which variant."""
 
     # The line as read, set by the results reader. A slot, not a pydantic private attribute:
-    # those cost a Python call per model built, a fifth of the validation time (issue 6).
+    # those cost a Python call per model built, a fifth of the validation time.
     __slots__ = ("_raw",)
     if TYPE_CHECKING:
         _raw: bytes
