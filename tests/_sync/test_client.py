@@ -262,7 +262,7 @@ def test_create_is_not_retried_when_it_may_have_reached_the_api(
 
 
 def test_create_is_retried_when_the_api_did_not_act(sleeps: list[float]) -> None:
-    answers: list[Any] = [
+    answers: list[httpx.Response | Exception] = [
         httpx.ConnectError("refused"),
         httpx.Response(529, json={}),
         httpx.Response(200, json=batch_json()),

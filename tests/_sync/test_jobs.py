@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 import pytest
 from helpers import KEY
 
-from anthropic_batches import Client, BatchResult, BatchValidationError, WaitTimeoutError
+from anthropic_batches import (
+    Client,
+    BatchRequest,
+    BatchResult,
+    BatchValidationError,
+    WaitTimeoutError,
+)
 from anthropic_batches._sync.jobs import Job
 from anthropic_batches._joins import Missing
 from anthropic_batches._progress import JobProgress
+from anthropic_batches._split import RequestLike
 from anthropic_batches._state import JobStateError
 from anthropic_batches.emulator import (
     EmulatorTransport,
@@ -28,7 +35,13 @@ from anthropic_batches.emulator import (
     create_app,
 )
 
-FAST = {"poll_interval": 0.001, "max_poll_interval": 0.005}
+
+class Polling(TypedDict):
+    poll_interval: float
+    max_poll_interval: float
+
+
+FAST: Polling = {"poll_interval": 0.001, "max_poll_interval": 0.005}
 
 
 class Script:
@@ -71,6 +84,10 @@ def job_client(job_emulator: Emulator) -> Iterator[Client]:
     client = Client(api_key=KEY, base_url="http://emulator.test", http_client=http)
     with http, client:
         yield client
+
+
+def custom_ids(requests: Iterable[RequestLike]) -> list[str]:
+    return [r.custom_id if isinstance(r, BatchRequest) else r["custom_id"] for r in requests]
 
 
 def collect(job: Job) -> list[BatchResult]:
@@ -291,9 +308,9 @@ def test_resubmit_failed_requests(job_client: Client, job_emulator: Emulator) ->
     job = Job(job_client, requests, max_requests=2, **FAST)
     collect(job)
     assert job.usage.counts == {"succeeded": 2, "errored": 3}
-    assert [r["custom_id"] for r in job.failed_requests()] == ["fail-1", "busy-1", "busy-2"]
+    assert custom_ids(job.failed_requests()) == ["fail-1", "busy-1", "busy-2"]
     retry = job.resubmit(retryable_only=True)
-    assert [r["custom_id"] for r in retry.requests] == ["busy-1", "busy-2"]
+    assert custom_ids(retry.requests) == ["busy-1", "busy-2"]
     results = collect(retry)
     assert {r.custom_id: r.result.type for r in results} == {
         "busy-1": "succeeded",

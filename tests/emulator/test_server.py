@@ -53,7 +53,10 @@ async def test_the_app_answers_lifespan_and_ignores_other_scopes() -> None:
     from anthropic_batches.emulator import create_app
 
     app = create_app(clock=ManualClock())
-    incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    incoming: list[dict[str, object]] = [
+        {"type": "lifespan.startup"},
+        {"type": "lifespan.shutdown"},
+    ]
     sent: list[dict[str, object]] = []
 
     async def receive() -> dict[str, object]:
