@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -42,7 +43,7 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return delays
 
 
-def make_client(handler: Any, **kw: Any) -> AsyncClient:
+def make_client(handler: Callable[[httpx.Request], httpx.Response], **kw: Any) -> AsyncClient:
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     return AsyncClient(api_key=KEY, base_url=BASE, http_client=http, **kw)
 
@@ -341,7 +342,7 @@ async def test_create_redirect_resends_the_body_or_drops_it(status: int, method:
 
 
 async def test_per_call_timeout_reaches_the_request() -> None:
-    seen: list[Any] = []
+    seen: list[dict[str, float | None]] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request.extensions["timeout"])
