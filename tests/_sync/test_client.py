@@ -48,14 +48,12 @@ def make_client(handler: Callable[[httpx.Request], httpx.Response], **kw: Any) -
     return Client(api_key=KEY, base_url=BASE, http_client=http, **kw)
 
 
-REQ = {
-    "custom_id": "r1",
-    "params": {
-        "model": "claude-opus-5",
-        "max_tokens": 8,
-        "messages": [{"role": "user", "content": "hi"}],
-    },
+PARAMS = {
+    "model": "claude-opus-5",
+    "max_tokens": 8,
+    "messages": [{"role": "user", "content": "hi"}],
 }
+REQ = {"custom_id": "r1", "params": PARAMS}
 
 
 def test_create_sends_headers_and_body() -> None:
@@ -102,7 +100,7 @@ def test_old_api_version_accepts_sampling_params() -> None:
         assert request.headers["anthropic-version"] == "2023-06-01"
         return httpx.Response(200, json=batch_json())
 
-    req = {"custom_id": "r1", "params": {**REQ["params"], "temperature": 0.2}}  # type: ignore[dict-item]
+    req = {"custom_id": "r1", "params": {**PARAMS, "temperature": 0.2}}
     client = make_client(handler, api_version="2023-06-01")
     assert (client.messages.batches.create([req])).id == "msgbatch_01"
     strict = make_client(handler)

@@ -4,26 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Iterable
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypedDict
 
 import httpx
 import pytest
-from helpers import KEY
+from helpers import KEY, custom_ids
 
-from anthropic_batches import (
-    Client,
-    BatchRequest,
-    BatchResult,
-    BatchValidationError,
-    WaitTimeoutError,
-)
+from anthropic_batches import Client, BatchResult, BatchValidationError, WaitTimeoutError
 from anthropic_batches._sync.jobs import Job
 from anthropic_batches._joins import Missing
 from anthropic_batches._progress import JobProgress
-from anthropic_batches._split import RequestLike
 from anthropic_batches._state import JobStateError
 from anthropic_batches.emulator import (
     EmulatorTransport,
@@ -84,10 +77,6 @@ def job_client(job_emulator: Emulator) -> Iterator[Client]:
     client = Client(api_key=KEY, base_url="http://emulator.test", http_client=http)
     with http, client:
         yield client
-
-
-def custom_ids(requests: Iterable[RequestLike]) -> list[str]:
-    return [r.custom_id if isinstance(r, BatchRequest) else r["custom_id"] for r in requests]
 
 
 def collect(job: Job) -> list[BatchResult]:
