@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import httpx
 
+from anthropic_batches import BatchRequest
+from anthropic_batches._split import RequestLike
+
 BASE = "https://api.example.test"
 KEY = "sk-ant-test-0123456789"
 OTHER_KEY = "sk-ant-other-9876543210"
+
+
+def custom_ids(requests: Iterable[RequestLike]) -> list[str]:
+    """The `custom_id` of each request, whether a `BatchRequest` or a dict."""
+    return [r.custom_id if isinstance(r, BatchRequest) else r["custom_id"] for r in requests]
 
 
 def batch_json(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from anthropic_batches import AsyncClient
 from anthropic_batches._async import _backend as async_backend
 from anthropic_batches._async import jobs as jobs_mod
 from anthropic_batches._async.jobs import AsyncJob
+from anthropic_batches._state import atomic_write
 from anthropic_batches._sync import _backend as sync_backend
 from anthropic_batches.emulator import AsyncEmulatorTransport, Emulator, create_app
 
@@ -51,7 +53,15 @@ async def test_gather_cancels_the_rest_on_error() -> None:
 
 def test_sync_gather_runs_the_calls_in_turn() -> None:
     seen: list[int] = []
-    calls = [lambda: seen.append(1) or 1, lambda: seen.append(2) or 2]
+
+    def call(n: int) -> Callable[[], int]:
+        def run() -> int:
+            seen.append(n)
+            return n
+
+        return run
+
+    calls = [call(1), call(2)]
     assert sync_backend.gather(calls) == [1, 2]
     assert seen == [1, 2]
 
@@ -91,7 +101,7 @@ async def test_the_loop_keeps_running_while_the_state_is_written(
     slow disk; other tasks on the loop go on meanwhile."""
     release = threading.Event()
     writes: list[Path] = []
-    write = jobs_mod.atomic_write
+    write = atomic_write
 
     def slow_write(path: Path, data: bytes) -> None:
         release.wait(5)  # a disk that takes its time

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from helpers import custom_ids
+
 from anthropic_batches import BatchResult, RequestCounts
 from anthropic_batches._joins import (
     Missing,
@@ -41,9 +43,9 @@ def test_later_result_wins_and_failed_requests() -> None:
     ]
     assert results_by_custom_id(results)["d"].result.type == "canceled"
     requests = [req(c) for c in "abcd"]
-    assert [r["custom_id"] for r in failed_requests(requests, results)] == ["a", "b", "c"]  # type: ignore[index]
+    assert custom_ids(failed_requests(requests, results)) == ["a", "b", "c"]
     retry = failed_requests(requests, results, retryable_only=True)
-    assert [r["custom_id"] for r in retry] == ["b", "c"]  # type: ignore[index]
+    assert custom_ids(retry) == ["b", "c"]
 
 
 def test_progress_counts_only_ended_parts() -> None:

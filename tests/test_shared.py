@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Mapping
+from typing import Any, TypedDict, Unpack
 
 import httpx
 import pytest
@@ -29,17 +31,25 @@ from anthropic_batches._shared import (
 )
 
 
-def settings(**kw: object) -> Settings:
-    args: dict[str, object] = {
-        "api_key": "sk-test",
-        "auth_token": None,
-        "base_url": None,
-        "api_version": "2026-10-21",
-        "max_retries": 2,
-        "default_headers": None,
-    }
-    args.update(kw)
-    return Settings.resolve(**args)  # type: ignore[arg-type]
+class SettingsArgs(TypedDict, total=False):
+    api_key: str | None
+    auth_token: str | None
+    base_url: str | None
+    api_version: str
+    max_retries: int
+    default_headers: Mapping[str, str] | None
+
+
+def settings(**kw: Unpack[SettingsArgs]) -> Settings:
+    """`Settings.resolve` with a test key and the defaults, overridden by `kw`."""
+    return Settings.resolve(
+        api_key=kw.get("api_key", "sk-test"),
+        auth_token=kw.get("auth_token"),
+        base_url=kw.get("base_url"),
+        api_version=kw.get("api_version", "2026-10-21"),
+        max_retries=kw.get("max_retries", 2),
+        default_headers=kw.get("default_headers"),
+    )
 
 
 def test_env_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -105,13 +115,15 @@ def test_results_url_only_trusts_own_origin() -> None:
     assert results_url(s, "b1", None) == canonical
 
 
-def resp(status: int, headers: dict[str, str] | None = None, **kw: object) -> httpx.Response:
-    return httpx.Response(
-        status,
-        headers=headers,
-        request=httpx.Request("GET", "http://x/"),
-        **kw,  # type: ignore[arg-type]
-    )
+def resp(
+    status: int,
+    headers: dict[str, str] | None = None,
+    *,
+    json: Any = None,
+    text: str | None = None,
+) -> httpx.Response:
+    request = httpx.Request("GET", "http://x/")
+    return httpx.Response(status, headers=headers, request=request, json=json, text=text)
 
 
 @pytest.mark.parametrize(

@@ -163,7 +163,8 @@ def test_save_leaves_no_temporary_files_and_replaces_whole(tmp_path: Path) -> No
     state.parts[0].batch_id = "msgbatch_x"
     state.save(path)
     assert os.listdir(tmp_path) == ["s.json"]
-    assert JobState.load(path).parts[0].batch_id == "msgbatch_x"  # type: ignore[union-attr]
+    loaded = JobState.load(path)
+    assert loaded is not None and loaded.parts[0].batch_id == "msgbatch_x"
 
 
 def test_failed_write_keeps_the_old_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -64,7 +64,7 @@ def test_generated_files_keep_the_line_numbers_of_their_source() -> None:
 
 
 @pytest.fixture
-def tree(tmp_path: Path) -> tuple[ModuleType, Path, Path]:
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleType, Path, Path]:
     """The generator pointed at a small tree: a source, its twin, and a hand-written pair."""
     unasync = load()
     src, dst = tmp_path / "_async", tmp_path / "_sync"
@@ -73,12 +73,13 @@ def tree(tmp_path: Path) -> tuple[ModuleType, Path, Path]:
     (src / "a.py").write_text("async def f() -> None:\n    await g()\n")
     (src / "_backend.py").write_text('__all__ = ["sleep"]\n')
     (dst / "_backend.py").write_text('__all__ = ["sleep"]\n')
-    unasync.PAIRS = [(src, dst)]
-    unasync.ROOT = tmp_path
-    unasync.HAND_WRITTEN = {src: ("_backend.py",)}
+    monkeypatch.setattr(unasync, "PAIRS", [(src, dst)])
+    monkeypatch.setattr(unasync, "ROOT", tmp_path)
+    monkeypatch.setattr(unasync, "HAND_WRITTEN", {src: ("_backend.py",)})
     # Only the rules this tree uses, so that an unused one is not what fails.
-    unasync.RULES = [(r"\basync def\b", "def"), (r"\bawait ", "")]
-    unasync.COMPILED = [(re.compile(p), r) for p, r in unasync.RULES]
+    rules = [(r"\basync def\b", "def"), (r"\bawait ", "")]
+    monkeypatch.setattr(unasync, "RULES", rules)
+    monkeypatch.setattr(unasync, "COMPILED", [(re.compile(p), r) for p, r in rules])
     return unasync, src, dst
 
 
@@ -108,12 +109,15 @@ def test_check_reports_drift_and_orphans_and_writing_fixes_them(
 
 
 def test_check_fails_on_an_unused_rule(
-    tree: tuple[ModuleType, Path, Path], capsys: pytest.CaptureFixture[str]
+    tree: tuple[ModuleType, Path, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     unasync, _, _ = tree
     unasync.main([])
-    unasync.RULES = [*unasync.RULES, (r"\baclose\b", "close")]
-    unasync.COMPILED = [(re.compile(p), r) for p, r in unasync.RULES]
+    rules = [*unasync.RULES, (r"\baclose\b", "close")]
+    monkeypatch.setattr(unasync, "RULES", rules)
+    monkeypatch.setattr(unasync, "COMPILED", [(re.compile(p), r) for p, r in rules])
     code, err = check(unasync, capsys)
     assert code == 1 and "unused rule: '\\\\baclose\\\\b'" in err
 

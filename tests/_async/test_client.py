@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -42,19 +43,17 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return delays
 
 
-def make_client(handler: Any, **kw: Any) -> AsyncClient:
+def make_client(handler: Callable[[httpx.Request], httpx.Response], **kw: Any) -> AsyncClient:
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     return AsyncClient(api_key=KEY, base_url=BASE, http_client=http, **kw)
 
 
-REQ = {
-    "custom_id": "r1",
-    "params": {
-        "model": "claude-opus-5",
-        "max_tokens": 8,
-        "messages": [{"role": "user", "content": "hi"}],
-    },
+PARAMS = {
+    "model": "claude-opus-5",
+    "max_tokens": 8,
+    "messages": [{"role": "user", "content": "hi"}],
 }
+REQ = {"custom_id": "r1", "params": PARAMS}
 
 
 async def test_create_sends_headers_and_body() -> None:
@@ -101,7 +100,7 @@ async def test_old_api_version_accepts_sampling_params() -> None:
         assert request.headers["anthropic-version"] == "2023-06-01"
         return httpx.Response(200, json=batch_json())
 
-    req = {"custom_id": "r1", "params": {**REQ["params"], "temperature": 0.2}}  # type: ignore[dict-item]
+    req = {"custom_id": "r1", "params": {**PARAMS, "temperature": 0.2}}
     client = make_client(handler, api_version="2023-06-01")
     assert (await client.messages.batches.create([req])).id == "msgbatch_01"
     strict = make_client(handler)
@@ -262,7 +261,7 @@ async def test_create_is_not_retried_when_it_may_have_reached_the_api(
 
 
 async def test_create_is_retried_when_the_api_did_not_act(sleeps: list[float]) -> None:
-    answers: list[Any] = [
+    answers: list[httpx.Response | Exception] = [
         httpx.ConnectError("refused"),
         httpx.Response(529, json={}),
         httpx.Response(200, json=batch_json()),
@@ -341,7 +340,7 @@ async def test_create_redirect_resends_the_body_or_drops_it(status: int, method:
 
 
 async def test_per_call_timeout_reaches_the_request() -> None:
-    seen: list[Any] = []
+    seen: list[dict[str, float | None]] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request.extensions["timeout"])

@@ -15,6 +15,7 @@ from anthropic_batches import (
     BadRequestError,
     ConflictError,
     ErroredResult,
+    MessageBatch,
     NotFoundError,
     SucceededResult,
 )
@@ -48,7 +49,7 @@ async def test_full_lifecycle(async_client: AsyncClient, clock: ManualClock) -> 
         await batches.results(batch).__anext__()
     polls: list[str] = []
 
-    def advance(seen: Any) -> None:
+    def advance(seen: MessageBatch) -> None:
         polls.append(seen.processing_status)
         clock.advance(30)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 import pytest
@@ -39,11 +39,11 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock()
     monkeypatch.setattr(batches_mod, "sleep", c.sleep)
     monkeypatch.setattr(client_mod, "sleep", c.sleep)
-    monkeypatch.setattr(batches_mod.time, "monotonic", c.monotonic)
+    monkeypatch.setattr(time, "monotonic", c.monotonic)  # the clock `batches` reads
     return c
 
 
-def client_for(answers: list[Any]) -> AsyncClient:
+def client_for(answers: list[httpx.Response | Exception]) -> AsyncClient:
     def handler(request: httpx.Request) -> httpx.Response:
         answer = answers.pop(0)
         if isinstance(answer, Exception):
@@ -83,7 +83,7 @@ async def test_honours_retry_after_within_cap(clock: Clock) -> None:
 
 
 async def test_rides_over_transient_errors(clock: Clock) -> None:
-    answers: list[Any] = [
+    answers: list[httpx.Response | Exception] = [
         httpx.Response(529, json={}, headers={"retry-after": "4"}),
         httpx.ReadError("reset"),
         httpx.Response(500, text="<html>oops</html>"),

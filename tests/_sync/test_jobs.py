@@ -7,11 +7,11 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 import pytest
-from helpers import KEY
+from helpers import KEY, custom_ids
 
 from anthropic_batches import Client, BatchResult, BatchValidationError, WaitTimeoutError
 from anthropic_batches._sync.jobs import Job
@@ -28,7 +28,13 @@ from anthropic_batches.emulator import (
     create_app,
 )
 
-FAST = {"poll_interval": 0.001, "max_poll_interval": 0.005}
+
+class Polling(TypedDict):
+    poll_interval: float
+    max_poll_interval: float
+
+
+FAST: Polling = {"poll_interval": 0.001, "max_poll_interval": 0.005}
 
 
 class Script:
@@ -291,9 +297,9 @@ def test_resubmit_failed_requests(job_client: Client, job_emulator: Emulator) ->
     job = Job(job_client, requests, max_requests=2, **FAST)
     collect(job)
     assert job.usage.counts == {"succeeded": 2, "errored": 3}
-    assert [r["custom_id"] for r in job.failed_requests()] == ["fail-1", "busy-1", "busy-2"]
+    assert custom_ids(job.failed_requests()) == ["fail-1", "busy-1", "busy-2"]
     retry = job.resubmit(retryable_only=True)
-    assert [r["custom_id"] for r in retry.requests] == ["busy-1", "busy-2"]
+    assert custom_ids(retry.requests) == ["busy-1", "busy-2"]
     results = collect(retry)
     assert {r.custom_id: r.result.type for r in results} == {
         "busy-1": "succeeded",

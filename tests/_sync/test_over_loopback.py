@@ -15,6 +15,7 @@ from anthropic_batches import (
     BadRequestError,
     ConflictError,
     ErroredResult,
+    MessageBatch,
     NotFoundError,
     SucceededResult,
 )
@@ -48,7 +49,7 @@ def test_full_lifecycle(client: Client, clock: ManualClock) -> None:
         batches.results(batch).__next__()
     polls: list[str] = []
 
-    def advance(seen: Any) -> None:
+    def advance(seen: MessageBatch) -> None:
         polls.append(seen.processing_status)
         clock.advance(30)
 

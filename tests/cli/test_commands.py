@@ -131,10 +131,10 @@ def test_global_options_before_or_after_the_command() -> None:
 
 
 def test_global_options_before_the_command(
-    cli: Callable[..., Ran], tmp_path: Path, server: object
+    cli: Callable[..., Ran], tmp_path: Path, server: EmulatorServer
 ) -> None:
     ids = submit(cli, tmp_path, n=1)
-    base_url = server.base_url  # type: ignore[attr-defined]
+    base_url = server.base_url
     ran = cli("--api-key", "sk-ant-cli-test", "--base-url", base_url, "status", ids[0], auth=False)
     assert ran.code == 0
     assert ran.out.startswith(ids[0])

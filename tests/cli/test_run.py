@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_helpers import KEY, Ran, request, write_requests
@@ -18,7 +19,7 @@ from anthropic_batches.cli._run import OutputWriter
 from anthropic_batches.emulator import Emulator, ManualClock
 
 
-def lines(path: Path) -> list[dict[str, object]]:
+def lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
@@ -31,7 +32,7 @@ def test_run_splits_writes_every_result_and_summarizes(
     ran = cli("run", str(src), "-o", str(out), "--max-requests", "5", "--poll-interval", "0.01")
     assert ran.code == 0, ran.err
     got = lines(out)
-    assert sorted(r["custom_id"] for r in got) == sorted(r["custom_id"] for r in reqs)  # type: ignore[type-var]
+    assert sorted(r["custom_id"] for r in got) == sorted(r["custom_id"] for r in reqs)
     assert emulator.stats.create_calls == 3
     assert "Results: 11 succeeded, 1 errored" in ran.err
     assert "invalid_request_error x1" in ran.err
@@ -106,7 +107,7 @@ def test_rerun_after_an_interrupted_run_submits_nothing_twice(
     assert second.code == 0, second.err
     assert "resuming" in second.err
     assert emulator.stats.create_calls == 3
-    assert sorted(r["custom_id"] for r in lines(out)) == [f"r{i}" for i in range(7)]  # type: ignore[type-var]
+    assert sorted(r["custom_id"] for r in lines(out)) == [f"r{i}" for i in range(7)]
     downloads = emulator.stats.results_downloads
     third = cli(*args)
     assert third.code == 0
@@ -136,7 +137,7 @@ def test_partial_output_is_truncated_to_the_size_an_earlier_version_recorded(
         f.write(b'{"custom_id": "torn')
     again = cli(*args)
     assert again.code == 0
-    assert sorted(r["custom_id"] for r in lines(out)) == [f"r{i}" for i in range(6)]  # type: ignore[type-var]
+    assert sorted(r["custom_id"] for r in lines(out)) == [f"r{i}" for i in range(6)]
     assert emulator.stats.create_calls == 2
     assert "downloading every batch again" not in again.err
 
@@ -204,7 +205,7 @@ def test_the_output_appears_only_once_every_result_is_in_it(
     emulator.fault_rate = 0.0
     again = cli(*args)
     assert again.code == 0, again.err
-    assert sorted(r["custom_id"] for r in lines(out)) == [f"r{i}" for i in range(6)]  # type: ignore[type-var]
+    assert sorted(r["custom_id"] for r in lines(out)) == [f"r{i}" for i in range(6)]
     assert not partial.exists()
     assert emulator.stats.create_calls == 2
     assert "downloading every batch again" not in again.err

@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -42,7 +43,7 @@ def load_example(name: str) -> ModuleType:
 
 
 @contextlib.asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
+async def serve(app: ASGIApp) -> AsyncIterator[str]:
     """Serve an ASGI app (lifespan on) on 127.0.0.1 in the running loop; yield its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
@@ -85,7 +86,7 @@ class PacedResults:
         disconnected_at: When the downstream side closed before the end, or `None`.
     """
 
-    def __init__(self, app: Any, *, lines_per_piece: int = 10, pause: float = 0.02) -> None:
+    def __init__(self, app: ASGIApp, *, lines_per_piece: int = 10, pause: float = 0.02) -> None:
         self.app = app
         self.lines_per_piece = lines_per_piece
         self.pause = pause
@@ -94,7 +95,7 @@ class PacedResults:
         self.finished_at: float | None = None
         self.disconnected_at: float | None = None
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].endswith("/results"):
             await self.app(scope, receive, send)
             return
@@ -107,7 +108,7 @@ class PacedResults:
                 self.disconnected_at = time.monotonic()
             gone.set()
 
-        async def paced_send(message: dict[str, Any]) -> None:
+        async def paced_send(message: Message) -> None:
             if message["type"] != "http.response.body" or gone.is_set():
                 if not gone.is_set():
                     await send(message)

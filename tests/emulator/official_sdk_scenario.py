@@ -9,13 +9,17 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import anthropic
+
+if TYPE_CHECKING:
+    from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
 
 
 def main(base_url: str, api_key: str) -> None:
     client = anthropic.Anthropic(api_key=api_key, base_url=base_url, max_retries=0)
-    params = {
+    params: MessageCreateParamsNonStreaming = {
         "model": "claude-opus-5",
         "max_tokens": 64,
         "messages": [{"role": "user", "content": "Hello, world"}],
@@ -45,10 +49,11 @@ def main(base_url: str, api_key: str) -> None:
     report["counts"] = batch.request_counts.model_dump()
     report["results_url"] = batch.results_url
 
-    results = {}
+    results: dict[str, str] = {}
     for entry in client.messages.batches.results(created.id):
         if entry.result.type == "succeeded":
-            results[entry.custom_id] = entry.result.message.content[0].text
+            block = entry.result.message.content[0]
+            results[entry.custom_id] = block.text if block.type == "text" else block.type
         elif entry.result.type == "errored":
             results[entry.custom_id] = "error:" + entry.result.error.error.type
         else:

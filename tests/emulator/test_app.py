@@ -11,7 +11,7 @@ import pytest
 from emulator.support import BATCHES, HEADERS, Body, results_of, results_of_text
 
 from anthropic_batches import MessageBatch
-from anthropic_batches._models import BatchResult
+from anthropic_batches._models import BatchResult, SucceededResult
 from anthropic_batches.emulator import Emulator, ManualClock, create_app
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
@@ -74,8 +74,8 @@ async def test_batch_ends_after_process_seconds_with_results(
     assert sorted(results) == ["req-0", "req-1", "req-2"]
     for line in response.text.splitlines():
         parsed = BatchResult.model_validate_json(line)
-        assert parsed.result.type == "succeeded"
-        message = parsed.result.message  # type: ignore[union-attr]
+        assert isinstance(parsed.result, SucceededResult)
+        message = parsed.result.message
         assert message.id.startswith("msg_")
         assert message.model == "claude-opus-5"
         assert message.stop_reason == "end_turn"
@@ -343,7 +343,8 @@ async def test_missing_or_unknown_version_is_refused(
 async def test_timestamps_are_rfc3339_utc(http: httpx.AsyncClient, body: Body) -> None:
     data = (await http.post(BATCHES, json=body(1))).json()
     created = datetime.fromisoformat(data["created_at"])
-    assert created.utcoffset() is not None and created.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    offset = created.utcoffset()
+    assert offset is not None and offset.total_seconds() == 0
     assert TIMESTAMP.fullmatch(data["created_at"]) and TIMESTAMP.fullmatch(data["expires_at"])
 
 

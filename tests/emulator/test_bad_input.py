@@ -181,11 +181,12 @@ async def test_bad_list_queries(
 
 
 async def test_hostile_headers(http: httpx.AsyncClient, emulator: Emulator) -> None:
-    for headers in [
+    hostile: list[dict[str, str]] = [
         {"host": "evil host/with spaces"},
         {"content-length": "abc", "content-type": "application/json"},
         {"x-api-key": ("\u00ff" * 3000).encode("latin-1")},  # type: ignore[dict-item]
-    ]:
+    ]
+    for headers in hostile:
         response = await http.post(BATCHES, content=b"{}", headers=headers)
         assert 400 <= response.status_code < 500, (headers, response.text)
         assert response.json()["type"] == "error"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -70,9 +71,10 @@ def start(entry: str, *args: str) -> tuple[subprocess.Popen[str], str]:
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    assert process.stdout is not None
+    stdout = process.stdout
+    assert stdout is not None
     line: list[str] = []
-    reader = threading.Thread(target=lambda: line.append(process.stdout.readline()))  # type: ignore[union-attr]
+    reader = threading.Thread(target=lambda: line.append(stdout.readline()))
     reader.start()
     reader.join(TIMEOUT)
     if not line or not line[0]:
@@ -209,10 +211,12 @@ def test_options_reach_the_emulator(
 ) -> None:
     served: list[tuple[EmulatorApp, str]] = []
 
-    def serve(app: EmulatorApp, sock: object, log_level: str, on_ready: Callable[[], None]) -> bool:
+    def serve(
+        app: EmulatorApp, sock: socket.socket, log_level: str, on_ready: Callable[[], None]
+    ) -> bool:
         served.append((app, log_level))
         on_ready()
-        sock.close()  # type: ignore[attr-defined]
+        sock.close()
         return True
 
     monkeypatch.setattr("anthropic_batches.emulator._command.serve_until_stopped", serve)
@@ -237,9 +241,11 @@ def test_defaults_are_the_apis_limits(
 ) -> None:
     served: list[EmulatorApp] = []
 
-    def serve(app: EmulatorApp, sock: object, log_level: str, on_ready: Callable[[], None]) -> bool:
+    def serve(
+        app: EmulatorApp, sock: socket.socket, log_level: str, on_ready: Callable[[], None]
+    ) -> bool:
         served.append(app)
-        sock.close()  # type: ignore[attr-defined]
+        sock.close()
         return True
 
     monkeypatch.setattr("anthropic_batches.emulator._command.serve_until_stopped", serve)

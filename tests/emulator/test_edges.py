@@ -4,10 +4,10 @@ changed while a batch runs."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import httpx
 from emulator.support import BATCHES, HEADERS, make_body, results_of
+from starlette.types import Message, Scope
 
 from anthropic_batches.emulator import Emulator, ManualClock, WallClock, create_app
 
@@ -15,19 +15,19 @@ from anthropic_batches.emulator import Emulator, ManualClock, WallClock, create_
 async def test_a_client_gone_mid_upload_gets_no_answer_and_changes_nothing() -> None:
     emulator = Emulator(clock=ManualClock())
     app = create_app(emulator)
-    incoming: list[dict[str, Any]] = [
+    incoming: list[Message] = [
         {"type": "http.request", "body": b'{"requests": [', "more_body": True},
         {"type": "http.disconnect"},
     ]
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return incoming.pop(0)
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
-    scope = {
+    scope: Scope = {
         "type": "http",
         "method": "POST",
         "path": BATCHES,
@@ -35,7 +35,7 @@ async def test_a_client_gone_mid_upload_gets_no_answer_and_changes_nothing() -> 
         "headers": [(k.encode(), v.encode()) for k, v in HEADERS.items()]
         + [(b"content-type", b"application/json")],
     }
-    await app(scope, receive, send)  # type: ignore[arg-type]
+    await app(scope, receive, send)
     assert sent == []  # nobody to answer
     assert emulator.stats.create_calls == 1
     assert emulator.stats.batches_created == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from anthropic_batches import AsyncClient, Client, NotFoundError
+from anthropic_batches import AsyncClient, Client, ErroredResult, NotFoundError, SucceededResult
 from anthropic_batches.emulator import (
     Emulator,
     EmulatorServer,
@@ -86,8 +86,9 @@ async def test_marker_configures_the_emulator(
     assert (ended.request_counts.succeeded, ended.request_counts.errored) == (1, 1)
     async with batches.results(ended) as stream:
         by_id = {r.custom_id: r.result async for r in stream}
-    assert by_id["r-0"].message.text == "answer r-0"  # type: ignore[union-attr]
-    assert by_id["r-1"].error.error.message == "scripted"  # type: ignore[union-attr]
+    succeeded, errored = by_id["r-0"], by_id["r-1"]
+    assert isinstance(succeeded, SucceededResult) and succeeded.message.text == "answer r-0"
+    assert isinstance(errored, ErroredResult) and errored.error.error.message == "scripted"
 
 
 @pytest.mark.batches_emulator(fault_rate=0.2, drop_results_after=3, seed=5)

@@ -12,6 +12,7 @@ from anthropic_batches import Message
 from anthropic_batches.emulator import (
     Emulator,
     ManualClock,
+    Responder,
     ResponderError,
     ResponderOutput,
     ResponderRequest,
@@ -20,7 +21,9 @@ from anthropic_batches.emulator import (
 )
 
 
-async def run(responder: Any, body: dict[str, Any], version: str = "2026-10-21") -> dict[str, Any]:
+async def run(
+    responder: Responder, body: dict[str, Any], version: str = "2026-10-21"
+) -> dict[str, Any]:
     clock = ManualClock()
     emulator = Emulator(clock=clock, responder=responder)
     transport = httpx.ASGITransport(app=create_app(emulator))

@@ -54,8 +54,8 @@ async def test_each_operation_is_counted_under_its_name(
 ) -> None:
     emulator, http, batch_id = ended
     for method, path, operation in calls_of(batch_id):
-        kwargs = {"json": make_body(1)} if operation == "create" else {}
-        response = await http.request(method, path, **kwargs)
+        body = make_body(1) if operation == "create" else None
+        response = await http.request(method, path, json=body)
         # cancel of an ended batch is refused, but still counted as a cancel
         assert response.status_code == (400 if operation == "cancel" else 200), operation
         assert emulator.stats.calls[operation] == 1, operation

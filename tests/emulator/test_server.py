@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from emulator.support import BATCHES, HEADERS, make_body
+from starlette.types import Message
 
 from anthropic_batches.emulator import Emulator, EmulatorServer, ManualClock
 
@@ -53,19 +54,22 @@ async def test_the_app_answers_lifespan_and_ignores_other_scopes() -> None:
     from anthropic_batches.emulator import create_app
 
     app = create_app(clock=ManualClock())
-    incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
-    sent: list[dict[str, object]] = []
+    incoming: list[Message] = [
+        {"type": "lifespan.startup"},
+        {"type": "lifespan.shutdown"},
+    ]
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> Message:
         return incoming.pop(0)
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
-    await app({"type": "lifespan"}, receive, send)  # type: ignore[arg-type]
+    await app({"type": "lifespan"}, receive, send)
     assert [m["type"] for m in sent] == [
         "lifespan.startup.complete",
         "lifespan.shutdown.complete",
     ]
-    await app({"type": "websocket"}, receive, send)  # type: ignore[arg-type]
+    await app({"type": "websocket"}, receive, send)
     assert len(sent) == 2  # nothing sent for a scope the API does not serve

@@ -22,7 +22,8 @@ from reliability.support import child_env, record, stop
 
 from anthropic_batches._state import JobState
 from anthropic_batches.cli._run import recorded_output_bytes
-from anthropic_batches.emulator import Emulator, EmulatorServer
+from anthropic_batches.emulator import Emulator, EmulatorServer, EmulatorStats
+from anthropic_batches.emulator._batch import Batch
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -35,8 +36,10 @@ class HookedEmulator(Emulator):
 
     after_create: Callable[[], None] | None = None
 
-    def create(self, *args: Any, **kwargs: Any) -> Any:
-        batch = super().create(*args, **kwargs)
+    def create(
+        self, owner: str, api_version: str, requests: list[tuple[str, bytes]], now: float
+    ) -> Batch:
+        batch = super().create(owner, api_version, requests, now)
         hook, self.after_create = self.after_create, None
         if hook is not None:
             hook()
@@ -109,7 +112,7 @@ def parts_to_download(state_path: Path, parts: int) -> int:
     return parts if state is None else max(sum(not p.downloaded for p in state.parts), 1)
 
 
-def phase_now(stats: Any, parts: int, downloads: int) -> str:
+def phase_now(stats: EmulatorStats, parts: int, downloads: int) -> str:
     """Where a run is, from what the emulator has been asked."""
     if stats.results_downloads > downloads:
         return "download"
@@ -126,7 +129,12 @@ class Runs:
     """Starts `run` and kills it at a chosen point, read from the emulator's counters."""
 
     def __init__(
-        self, argv: list[str], env: dict[str, str], log: Path, emulator: Any, rng: random.Random
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        log: Path,
+        emulator: HookedEmulator,
+        rng: random.Random,
     ) -> None:
         self.argv, self.env, self.log = argv, env, log
         self.emulator, self.rng = emulator, rng

@@ -29,6 +29,7 @@ from anthropic_batches import (
     MessageBatch,
     Page,
     ResultsDecodeError,
+    SucceededResult,
     UnknownBlock,
     UnknownResult,
 )
@@ -118,7 +119,8 @@ def test_unknown_blocks_keep_every_field(block: dict[str, Any], extra: dict[str,
     }
     payload = {"custom_id": "a", "result": {"type": "succeeded", "message": message}}
     parsed = parse_result(1, encode(payload))
-    kept = parsed.result.message.content[0]  # type: ignore[union-attr]
+    assert isinstance(parsed.result, SucceededResult)
+    kept = parsed.result.message.content[0]
     assert isinstance(kept, UnknownBlock)
     assert kept.model_dump() == {**block, **extra}
     STATS["unknown_kept"] += 1
