@@ -1,0 +1,211 @@
+"""What a new user meets first on the command line: missing extras, a closed pipe, a wrong
+address or version, the help text, and messages that speak in flags rather than Python."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from cli_helpers import KEY, Ran, request, write_requests
+
+from anthropic_batches import Client
+from anthropic_batches._facts import OLD_API_VERSION
+from anthropic_batches.emulator import Emulator, EmulatorServer
+
+#: Makes the modules named in BLOCK_MODULES impossible to import, as if not installed.
+BLOCKER = """
+import os, sys
+from importlib.abc import MetaPathFinder
+
+BLOCKED = set(os.environ["BLOCK_MODULES"].split(","))
+
+
+class Blocker(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, Blocker())
+"""
+
+CLI = "from anthropic_batches.cli import main; main()"
+
+
+def without(
+    tmp_path: Path, blocked: str, *argv: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run `python argv...` with the `blocked` modules missing."""
+    shim = tmp_path / "shim"
+    shim.mkdir(exist_ok=True)
+    (shim / "sitecustomize.py").write_text(BLOCKER)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(shim), env.get("PYTHONPATH")]))
+    env["BLOCK_MODULES"] = blocked
+    return subprocess.run(
+        [sys.executable, *argv], capture_output=True, text=True, env=env, timeout=timeout
+    )
+
+
+@pytest.mark.parametrize("missing", ["typer", "rich"])
+def test_the_command_without_the_cli_extra_names_the_extra(tmp_path: Path, missing: str) -> None:
+    ran = without(tmp_path, missing, "-c", CLI, "list")
+    assert ran.returncode == 2
+    assert ran.stderr.splitlines() == [
+        'error: the command line needs the cli extra: pip install "anthropic-batches[cli]" '
+        f"(no module named {missing!r})"
+    ]
+
+
+def test_the_emulator_without_its_extra_names_the_extra(tmp_path: Path) -> None:
+    hint = 'pip install "anthropic-batches[emulator]"'
+    for missing in ("starlette", "typer"):
+        ran = without(tmp_path, missing, "-m", "anthropic_batches.emulator", "--port", "0")
+        assert ran.returncode == 2
+        assert len(ran.stderr.splitlines()) == 1, ran.stderr
+        assert hint in ran.stderr and repr(missing) in ran.stderr
+
+    imported = without(tmp_path, "starlette", "-c", "import anthropic_batches.emulator")
+    assert f"ModuleNotFoundError: the emulator needs the emulator extra: {hint}" in imported.stderr
+    # The package itself needs none of the extras.
+    plain = without(tmp_path, "starlette,uvicorn,typer,rich", "-c", "import anthropic_batches")
+    assert plain.returncode == 0, plain.stderr
+
+
+@pytest.fixture
+def big_batch(server: EmulatorServer, emulator: Emulator) -> str:
+    """An ended batch with 3,000 results."""
+    emulator.process_seconds = 0
+    with Client(api_key=KEY, base_url=server.base_url) as client:
+        batch = client.messages.batches.create([request(f"r{i}") for i in range(3000)])
+        return client.messages.batches.wait(batch.id, poll_interval=0.01).id
+
+
+def piped_into_head(server: EmulatorServer, *argv: str) -> tuple[int, str, list[str]]:
+    """Run the command with its stdout read for two lines and then closed, as `| head -n 2`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    args = [sys.executable, "-c", CLI, *argv, "--api-key", KEY, "--base-url", server.base_url]
+    with subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        lines = [proc.stdout.readline(), proc.stdout.readline()]
+        proc.stdout.close()
+        err = proc.stderr.read()
+        code = proc.wait(timeout=30)
+    return code, err, lines
+
+
+def test_results_into_a_closed_pipe_end_quietly(server: EmulatorServer, big_batch: str) -> None:
+    code, err, lines = piped_into_head(server, "results", big_batch)
+    assert code == 0
+    assert err == ""
+    assert all(json.loads(line)["result"]["type"] == "succeeded" for line in lines)
+
+
+def test_run_into_a_closed_pipe_ends_quietly(
+    server: EmulatorServer, emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.process_seconds = 0
+    src = write_requests(tmp_path / "in.jsonl", [request(f"r{i}") for i in range(2000)])
+    code, err, lines = piped_into_head(
+        server, "run", str(src), "-o", "-", "--poll-interval", "0.05", "-q"
+    )
+    assert code == 0
+    assert err == ""
+    assert len(lines) == 2
+
+
+def test_no_key_one_message_in_flags(cli: Callable[..., Ran]) -> None:
+    ran = cli("list", auth=False)
+    assert ran.code == 2
+    assert ran.err.strip() == "error: no API key: pass --api-key KEY or set ANTHROPIC_API_KEY"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--api-version", "2020-01-01"], "2020-01-01 is not one the API serves"),
+        (["--base-url", "127.0.0.1:8123"], "(e.g. http://127.0.0.1:8123)"),
+        (["--base-url", "ftp://x"], "not an http:// or https:// address (e.g. http://x)"),
+    ],
+)
+def test_a_bad_version_or_address_is_a_usage_error(
+    cli: Callable[..., Ran], args: list[str], expected: str
+) -> None:
+    ran = cli(*args, "--api-key", KEY, "list", auth=False)
+    assert ran.code == 2
+    assert expected in ran.err
+
+
+def test_a_connection_error_names_the_address(cli: Callable[..., Ran]) -> None:
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    ran = cli("--api-key", KEY, "--base-url", url, "list", auth=False)
+    assert ran.code == 1
+    expected = f"error: cannot reach the API at {url}: nothing is listening there"
+    assert ran.err.startswith(expected)
+
+
+def test_timeout_rounded_with_a_resume_command(
+    cli: Callable[..., Ran], emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.process_seconds = 50_000
+    src = write_requests(tmp_path / "in.jsonl", [request("a")])
+    out = tmp_path / "out.jsonl"
+    ran = cli("run", str(src), "-o", str(out), "--timeout", "0.3", "--poll-interval", "0.01")
+    assert ran.code == 4
+    lines = ran.err.splitlines()
+    timed_out = next(line for line in lines if "did not end" in line)
+    assert timed_out.endswith("did not end within the --timeout of 0.3 s")
+    at = lines.index(f"the state is saved in {out}.state.json; resume with:")
+    resume = lines[at + 1].strip()
+    assert resume.startswith(f"anthropic-batches run {src} -o {out}")
+    assert KEY not in ran.err
+    assert lines[at + 2] == "(with your API key: --api-key or ANTHROPIC_API_KEY)"
+
+
+def test_file_problems_speak_in_flags_and_name_the_field_once(
+    cli: Callable[..., Ran], tmp_path: Path
+) -> None:
+    src = write_requests(
+        tmp_path / "in.jsonl", [request("a", temperature=0.5), request("b", max_tokens=0)]
+    )
+    ran = cli("submit", str(src))
+    assert ran.code == 3
+    assert f"{src}:1: params.temperature: not accepted under --api-version" in ran.err
+    assert f"--api-version {OLD_API_VERSION} still accepts it" in ran.err
+    assert f"{src}:2: params.max_tokens: must be at least 1" in ran.err
+    assert "api_version=" not in ran.err
+    assert "Extra inputs" not in ran.err
+
+
+def test_a_binary_file_is_said_once(cli: Callable[..., Ran], tmp_path: Path) -> None:
+    src = tmp_path / "photo.jsonl"
+    src.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 40)
+    ran = cli("submit", str(src))
+    assert ran.code == 3
+    assert ran.err.count("not a text file") == 1
+    assert "UTF-8" in ran.err and "line" not in ran.err.split("not a text file")[0][-20:]
+    assert len(ran.err.strip().splitlines()) == 2  # the count, then the one problem
+
+
+COMMANDS = ["run", "submit", "status", "wait", "results", "list", "cancel", "delete", "demo"]
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_reads_like_a_person_wrote_it(cli: Callable[..., Ran], command: str | None) -> None:
+    ran = cli(*([command] if command else []), "--help", auth=False)
+    assert ran.code == 0
+    for code_like in ("<", ">", "{", "}", "list[", "range", "x>="):
+        assert code_like not in ran.out, (code_like, ran.out)
+    assert cli(*([command] if command else []), "-h", auth=False).out == ran.out
