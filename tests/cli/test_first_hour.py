@@ -9,14 +9,18 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
 from cli_helpers import KEY, Ran, request, write_requests
 
-from anthropic_batches import Client
+from anthropic_batches import Client, read_requests
 from anthropic_batches._facts import OLD_API_VERSION
+from anthropic_batches.cli._demo import known_model
 from anthropic_batches.emulator import Emulator, EmulatorServer
+
+ROOT = Path(__file__).resolve().parents[2]
 
 #: Makes the modules named in BLOCK_MODULES impossible to import, as if not installed.
 BLOCKER = """
@@ -209,3 +213,28 @@ def test_help_reads_like_a_person_wrote_it(cli: Callable[..., Ran], command: str
     for code_like in ("<", ">", "{", "}", "list[", "range", "x>="):
         assert code_like not in ran.out, (code_like, ran.out)
     assert cli(*([command] if command else []), "-h", auth=False).out == ran.out
+
+
+def test_demo_says_why_requests_fail_and_names_the_results_once(
+    cli: Callable[..., Ran], tmp_path: Path
+) -> None:
+    out = tmp_path / "demo.jsonl"
+    ran = cli("demo", "-o", str(out), auth=False)
+    assert ran.code == 0, ran.err
+    sample = files("anthropic_batches") / "data" / "sample_requests.jsonl"
+    unknown = sum(
+        not known_model(json.loads(line)["params"]["model"])
+        for line in sample.read_text(encoding="utf-8").splitlines()
+    )
+    assert f"not_found_error x{unknown}" in ran.err
+    assert f"does not exist in {unknown} requests, on purpose" in ran.err
+    assert ran.err.count(str(out)) == 1
+
+
+def test_the_readme_real_api_job_has_only_valid_requests() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = next(line for line in readme.splitlines() if "anthropic-batches run " in line)
+    path = ROOT / command.split("anthropic-batches run ", 1)[1].split()[0]
+    requests = list(read_requests(path))  # checked as the command checks it
+    assert requests
+    assert all(known_model(r["params"]["model"]) for r in requests)
