@@ -3,20 +3,24 @@ address or version, the help text, and messages that speak in flags rather than 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 
+import httpx
 import pytest
 from cli_helpers import KEY, Ran, request, write_requests
 
-from anthropic_batches import Client, read_requests
+from anthropic_batches import APIConnectionError, Client, read_requests
 from anthropic_batches._facts import OLD_API_VERSION
+from anthropic_batches.cli._common import connection_problem, seconds_text
 from anthropic_batches.cli._demo import known_model
 from anthropic_batches.emulator import Emulator, EmulatorServer
 
@@ -160,6 +164,37 @@ def test_a_connection_error_names_the_address(cli: Callable[..., Ran]) -> None:
     assert ran.err.startswith(expected)
 
 
+def chained(*errors: BaseException) -> APIConnectionError:
+    """The SDK's connection error, raised from `errors[0]`, itself from `errors[1]`, ..."""
+    for outer, inner in itertools.pairwise(errors):
+        outer.__cause__ = inner
+    exc = APIConnectionError("Connection error.")
+    exc.__cause__ = errors[0] if errors else None
+    return exc
+
+
+@pytest.mark.parametrize(
+    ("exc", "why"),
+    [
+        (
+            chained(httpx.ConnectError("x"), socket.gaierror(-2, "Name or service not known")),
+            "its host name does not resolve (DNS)",
+        ),
+        (
+            chained(httpx.ConnectError("x"), ssl.SSLCertVerificationError(1, "verify failed")),
+            "the TLS handshake failed",
+        ),
+        (chained(httpx.ConnectError("All connection attempts failed")), "nothing is listening"),
+        (chained(httpx.RemoteProtocolError("x")), "closed before an answer came"),
+        (chained(RuntimeError("odd")), "RuntimeError: odd"),
+    ],
+)
+def test_a_connection_error_says_what_went_wrong(exc: APIConnectionError, why: str) -> None:
+    message = connection_problem(exc, "https://api.example")
+    assert message.startswith("cannot reach the API at https://api.example: ")
+    assert why in message
+
+
 def test_timeout_rounded_with_a_resume_command(
     cli: Callable[..., Ran], emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -176,6 +211,16 @@ def test_timeout_rounded_with_a_resume_command(
     assert resume.startswith(f"anthropic-batches run {src} -o {out}")
     assert KEY not in ran.err
     assert lines[at + 2] == "(with your API key: --api-key or ANTHROPIC_API_KEY)"
+
+
+def test_seconds_are_rounded_for_people() -> None:
+    assert [seconds_text(s) for s in (1.99996, 0.3, 0.04, 59.7, 3600.2)] == [
+        "2 s",
+        "0.3 s",
+        "0 s",
+        "60 s",
+        "3600 s",
+    ]
 
 
 def test_file_problems_speak_in_flags_and_name_the_field_once(
@@ -213,6 +258,10 @@ def test_help_reads_like_a_person_wrote_it(cli: Callable[..., Ran], command: str
     for code_like in ("<", ">", "{", "}", "list[", "range", "x>="):
         assert code_like not in ran.out, (code_like, ran.out)
     assert cli(*([command] if command else []), "-h", auth=False).out == ran.out
+    if command is None:  # each command's summary whole, not cut short with "..."
+        listed = ran.out.split("Commands:")[1].split("\n\n")[0].strip().splitlines()
+        assert len(listed) == len(COMMANDS) + 1  # and the emulator
+        assert not [line for line in listed if line.endswith("...")]
 
 
 def test_demo_says_why_requests_fail_and_names_the_results_once(

@@ -174,7 +174,7 @@ def run(
     execute(settings, work)
 
 
-@app.command(cls=PlainCommand)
+@app.command(cls=PlainCommand, short_help="Create the batches of a requests file.")
 def submit(
     ctx: typer.Context,
     requests: RequestsPath,
@@ -328,6 +328,7 @@ def delete(ctx: typer.Context, batch_id: BatchId) -> None:
 
 
 @app.command(
+    short_help="Serve a local emulator of the API.",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     add_help_option=False,
 )

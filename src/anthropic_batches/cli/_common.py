@@ -122,9 +122,7 @@ def base_url_problem(url: str) -> str | None:
     except httpx.InvalidURL as exc:
         return f"not a URL ({exc})"
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        example = url if "://" in url else f"http://{url}"
-        if "://" in url:
-            example = "http://" + url.split("://", 1)[1]
+        example = "http://" + url.split("://", 1)[-1]
         return f"not an http:// or https:// address (e.g. {example})"
     return None
 
