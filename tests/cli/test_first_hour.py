@@ -18,7 +18,13 @@ import httpx
 import pytest
 from cli_helpers import KEY, Ran, request, write_requests
 
-from anthropic_batches import APIConnectionError, Client, read_requests
+from anthropic_batches import (
+    APIConnectionError,
+    BatchResult,
+    Client,
+    SucceededResult,
+    read_requests,
+)
 from anthropic_batches._facts import OLD_API_VERSION
 from anthropic_batches.cli._common import connection_problem, seconds_text
 from anthropic_batches.cli._demo import known_model
@@ -115,7 +121,8 @@ def test_results_into_a_closed_pipe_end_quietly(server: EmulatorServer, big_batc
     code, err, lines = piped_into_head(server, "results", big_batch)
     assert code == 0
     assert err == ""
-    assert all(json.loads(line)["result"]["type"] == "succeeded" for line in lines)
+    results = [BatchResult.model_validate_json(line) for line in lines]
+    assert all(isinstance(r.result, SucceededResult) for r in results)
 
 
 def test_run_into_a_closed_pipe_ends_quietly(
