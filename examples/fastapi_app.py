@@ -6,6 +6,11 @@
 - `GET /batches/{batch_id}/results` streams the results as NDJSON straight from the SDK's
   async iterator: each result is sent on as soon as it is read, and nothing is buffered.
   If the HTTP client goes away, the upstream download is closed with it.
+- The SDK's errors become answers a caller can act on, never a bare 500: the API refusing
+  the service's own key (401, 403) or failing (5xx), and the API out of reach, are 502 (a bad
+  gateway: the caller's request was fine); a batch the API does not know is 404; the API's
+  rate limit is 503 with `retry-after`. Each body says what happened, with the API's request
+  id when there is one.
 
 Run it with `uvicorn fastapi_app:app` (from `examples/`), with `ANTHROPIC_API_KEY` set.
 """
@@ -17,17 +22,25 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
 from anthropic_batches import (
+    APIConnectionError,
+    APIStatusError,
     AsyncClient,
     AsyncResultStream,
+    AuthenticationError,
     BatchRequest,
     BatchValidationError,
     MessageBatch,
     NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
 )
+
+#: What a 503 asks the caller to wait when the API's answer did not say.
+DEFAULT_RETRY_AFTER = "30"
 
 
 @asynccontextmanager
@@ -39,6 +52,41 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 app = FastAPI(title="Batches service", lifespan=lifespan)
+
+
+def upstream_error(
+    status_code: int, detail: str, exc: APIStatusError | None = None
+) -> JSONResponse:
+    body: dict[str, Any] = {"detail": detail}
+    if exc is not None:
+        body["upstream"] = {
+            "status_code": exc.status_code,
+            "type": exc.type,
+            "request_id": exc.request_id,
+        }
+    return JSONResponse(body, status_code=status_code)
+
+
+@app.exception_handler(APIStatusError)
+async def api_status_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, APIStatusError)
+    if isinstance(exc, NotFoundError):
+        return upstream_error(404, "not found at the Anthropic API", exc)
+    if isinstance(exc, RateLimitError):
+        response = upstream_error(503, "the Anthropic API's rate limit: try again later", exc)
+        response.headers["retry-after"] = exc.response.headers.get(
+            "retry-after", DEFAULT_RETRY_AFTER
+        )
+        return response
+    if isinstance(exc, (AuthenticationError, PermissionDeniedError)):
+        # The caller did nothing wrong: the service's own key was refused.
+        return upstream_error(502, "the Anthropic API refused this service's API key", exc)
+    return upstream_error(502, f"the Anthropic API answered {exc.status_code}", exc)
+
+
+@app.exception_handler(APIConnectionError)
+async def api_connection_error(request: Request, exc: Exception) -> JSONResponse:
+    return upstream_error(502, "the Anthropic API could not be reached")
 
 
 def batches_client(request: Request) -> AsyncClient:
@@ -65,10 +113,7 @@ async def create_batch(body: CreateBatch, request: Request) -> MessageBatch:
 
 
 async def ended_batch(client: AsyncClient, batch_id: str) -> MessageBatch:
-    try:
-        batch = await client.messages.batches.get(batch_id)
-    except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail=f"no batch {batch_id}") from exc
+    batch = await client.messages.batches.get(batch_id)
     if not batch.ended:
         detail = f"batch {batch_id} is {batch.processing_status}"
         raise HTTPException(status_code=409, detail=detail)
@@ -77,10 +122,7 @@ async def ended_batch(client: AsyncClient, batch_id: str) -> MessageBatch:
 
 @app.get("/batches/{batch_id}")
 async def get_batch(batch_id: str, request: Request) -> MessageBatch:
-    try:
-        return await batches_client(request).messages.batches.get(batch_id)
-    except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail=f"no batch {batch_id}") from exc
+    return await batches_client(request).messages.batches.get(batch_id)
 
 
 async def ndjson(results: AsyncResultStream) -> AsyncIterator[bytes]:

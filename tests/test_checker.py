@@ -100,7 +100,7 @@ def test_a_duplicate_names_the_first_use() -> None:
     again = checker.check(9, req("a"))
     assert again.first == 3
     assert [str(p) for p in again.problems] == [
-        "requests[9] custom_id='a' custom_id: duplicate: already used by requests[3]"
+        "requests[9] custom_id='a' custom_id: duplicate of requests[3]"
     ]
     # A custom_id that is itself invalid is reported as such, not also as a duplicate.
     assert [p.code for p in checker.check(10, req("b c")).problems] == ["invalid_custom_id"]

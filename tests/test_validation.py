@@ -57,7 +57,7 @@ def test_every_offending_index_is_listed() -> None:
     found = problems_of([req("good"), req("bad id"), req("good"), {"custom_id": "x"}, "nope"])
     text = "\n".join(found)
     assert "requests[1] custom_id='bad id' custom_id: may only hold" in text
-    assert "requests[2] custom_id='good' custom_id: duplicate: already used by requests[0]" in text
+    assert "requests[2] custom_id='good' custom_id: duplicate of requests[0]" in text
     assert "requests[3] custom_id='x' params: Field required" in text
     assert "requests[4]: must be a BatchRequest or a dict" in text
 
@@ -65,15 +65,18 @@ def test_every_offending_index_is_listed() -> None:
 def test_required_params() -> None:
     found = problems_of([{"custom_id": "a", "params": {"max_tokens": 0}}])
     assert any("params.model" in p for p in found)
-    assert any("max_tokens: must be at least 1" in p for p in found)
+    assert any(p.endswith(" params.max_tokens: must be at least 1") for p in found)
     assert any("params.messages" in p for p in found)
 
 
 def test_new_version_rejects_sampling_params_and_names_old_version() -> None:
     found = problems_of([req("a", temperature=0.5, top_k=3)])
     assert len(found) == 2
-    assert "params.temperature: temperature: Extra inputs are not permitted" in found[0]
-    assert 'api_version="2023-06-01" still accepts it' in found[0]
+    # The library speaks Python, names the field once, and not in pydantic's words.
+    assert found[0] == (
+        "requests[0] custom_id='a' params.temperature: not accepted under "
+        f'api_version="{NEW}"; api_version="{OLD}" still accepts it'
+    )
     assert serialize_requests([req("a", temperature=0.5, top_p=0.9, top_k=3)], OLD)
 
 

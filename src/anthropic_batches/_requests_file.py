@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from ._encoding import encode_json, encoding_problem
 from ._exceptions import BatchesError, Problem, list_problems
 from ._facts import DEFAULT_API_VERSION, MAX_BATCH_BYTES
 from ._split import CheckedRequest
-from ._validation import Checked, RequestChecker, request_size_problem
+from ._validation import Checked, RequestChecker, python_version, request_size_problem
 
 __all__ = ["FileProblem", "RequestsFile", "RequestsFileError", "check_line", "read_requests"]
 
@@ -76,9 +76,24 @@ def _describe(problem: Problem, first: int | None) -> str:
         return f"duplicate custom_id {cid!r} (first used on line {first})"
     if code == "unknown_field":
         return f"unknown field {name!r}; a request has only custom_id and params"
-    if code in ("invalid_params", "not_json"):
+    if code in ("invalid_params", "missing_param", "invalid_param", "version_rule", "not_json"):
         return f"{name}: {problem.message}"
     return problem.message
+
+
+#: What a file with NUL bytes gets, once, instead of a "not UTF-8 text" line per line.
+BINARY = (
+    "not a text file (it holds NUL bytes: binary data, or text in UTF-16); "
+    "a requests file is UTF-8 JSON Lines"
+)
+
+
+def _binary(f: BinaryIO) -> bool:
+    """Whether the file's first 8 KiB hold a NUL byte, the sign of a binary file that grep
+    and git use; the file is rewound."""
+    head = f.read(8192)
+    f.seek(0)
+    return b"\x00" in head
 
 
 class _Decoder(json.JSONDecoder):
@@ -165,9 +180,17 @@ class RequestsFile(Iterator[dict[str, Any]]):
     and encoded (`checked()`), without checking them again. It can be read once.
     """
 
-    def __init__(self, path: str, api_version: str, max_bytes: int) -> None:
+    def __init__(
+        self,
+        path: str,
+        api_version: str,
+        max_bytes: int,
+        *,
+        spell_version: Callable[[str], str] = python_version,
+    ) -> None:
         self.path = path
         self.api_version = api_version
+        self.spell_version = spell_version
         self.max_bytes = max_bytes
         self._lines: Iterator[tuple[dict[str, Any], CheckedRequest]] | None = None
         self._jobs_only = False
@@ -195,7 +218,7 @@ class RequestsFile(Iterator[dict[str, Any]]):
     def _read(self) -> Iterator[tuple[dict[str, Any], CheckedRequest]]:
         name = self.path
         problems: list[FileProblem] = []
-        checker = RequestChecker(self.api_version)
+        checker = RequestChecker(self.api_version, spell_version=self.spell_version)
         decoder = _Decoder()
         try:
             f = open(name, "rb")  # noqa: SIM115 - closed in the finally below, across yields
@@ -205,6 +228,9 @@ class RequestsFile(Iterator[dict[str, Any]]):
             raise RequestsFileError(name, [problem]) from None
         position = 0
         try:
+            if _binary(f):
+                problem = FileProblem(name, None, BINARY)
+                raise RequestsFileError(name, [problem])
             for number, raw in enumerate(f, start=1):
                 line = raw.rstrip(b"\r\n")
                 if not line.strip():

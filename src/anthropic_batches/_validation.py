@@ -11,7 +11,8 @@ requests that pass is `_encoding`'s work.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -226,7 +227,17 @@ class Checked:
     first: int | None = None
 
 
-def _check(position: int, request: object, api_version: str | None) -> Checked:
+def python_version(version: str) -> str:
+    """How the library says "under API version V" (the command line says it with its flag)."""
+    return f'api_version="{version}"'
+
+
+def _check(
+    position: int,
+    request: object,
+    api_version: str | None,
+    spell_version: Callable[[str], str] = python_version,
+) -> Checked:
     """The full checks of one request, without the quick path; `params` are checked only
     when an API version is given."""
     mapping = _as_mapping(request)
@@ -256,14 +267,23 @@ def _check(position: int, request: object, api_version: str | None) -> Checked:
             problems.append(Problem(position, cid, "params", message, "invalid_params"))
     else:
         for p in params_problems(mapping["params"], api_version):
-            msg = p.message
+            msg = _without_location(p)
             if p.version_rule:
+                if p.field.count(".") == 1:  # a top-level param the version removed
+                    msg = "not accepted"
                 msg += (
-                    f" under api_version={api_version!r}; "
-                    f'api_version="{OLD_API_VERSION}" still accepts it'
+                    f" under {spell_version(api_version)}; "
+                    f"{spell_version(OLD_API_VERSION)} still accepts it"
                 )
             problems.append(Problem(position, cid, p.field, msg, p.code))
     return Checked(cid, mapping, problems)
+
+
+def _without_location(problem: ParamProblem) -> str:
+    """The message without the API's location prefix (`max_tokens: `): a `Problem` names
+    its field already."""
+    location = re.sub(r"\[(\d+)\]", r".\1", problem.field.removeprefix("params."))
+    return problem.message.removeprefix(f"{location}: ")
 
 
 class RequestChecker:
@@ -277,10 +297,14 @@ class RequestChecker:
             request (its fields, `custom_id`, that `params` is an object) but not what
             `params` holds, as the API does when it accepts a batch (it checks `params`
             when it processes each request).
+        spell_version: How a message says "under API version V" (Python by default).
     """
 
-    def __init__(self, api_version: str | None) -> None:
+    def __init__(
+        self, api_version: str | None, *, spell_version: Callable[[str], str] = python_version
+    ) -> None:
         self.api_version = api_version
+        self.spell_version = spell_version
         self._rules = _rules(api_version) if api_version is not None else None
         self._seen: dict[str, int] = {}
         #: How many requests were checked.
@@ -298,14 +322,14 @@ class RequestChecker:
         if self._rules is not None and _plain_and_valid(request, self._rules):
             checked = Checked(request["custom_id"], request)  # type: ignore[index, arg-type]
         else:
-            checked = _check(position, request, self.api_version)
+            checked = _check(position, request, self.api_version, self.spell_version)
         cid = checked.custom_id
         if cid is None or any(p.code == "invalid_custom_id" for p in checked.problems):
             return checked
         first = self._seen.setdefault(cid, position)
         if first == position:
             return checked
-        message = f"duplicate: already used by requests[{first}]"
+        message = f"duplicate of requests[{first}]"
         problem = Problem(position, cid, "custom_id", message, "duplicate_custom_id")
         return Checked(cid, checked.request, [*checked.problems, problem], first)
 

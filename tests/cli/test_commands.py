@@ -36,7 +36,7 @@ def test_submit_bad_file_exit_3(
     src.write_text(json.dumps(request("a", max_tokens=0)) + "\n")
     ran = cli("submit", str(src))
     assert ran.code == 3
-    assert f"{src}:1: max_tokens: must be at least 1" in ran.err
+    assert f"{src}:1: params.max_tokens: must be at least 1" in ran.err
     assert emulator.stats.create_calls == 0
 
 

@@ -21,6 +21,7 @@ from anthropic_batches._facts import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, PROCES
 from anthropic_batches.cli import main as cli_main
 from anthropic_batches.emulator import EmulatorApp
 from anthropic_batches.emulator._command import main as emulator_main
+from anthropic_batches.emulator._server import key_fingerprint
 
 TIMEOUT = 20.0
 
@@ -122,6 +123,30 @@ def test_command_serves_and_stops_cleanly(
     assert process.returncode == 0, err
     assert out == ""  # exactly one line was printed, the URL
     assert "Traceback" not in err
+    assert err.splitlines() == ["stopped"]  # and no call lines at the default log level
+
+
+@pytest.mark.parametrize("entry", list(ENTRY_POINTS))
+def test_info_logs_each_call_on_one_line(served: list[subprocess.Popen[str]], entry: str) -> None:
+    process, url = start(entry, "--log-level", "info", "--api-key", "key-a")
+    served.append(process)
+    with httpx.Client(base_url=url, headers=HEADERS, timeout=TIMEOUT) as http:
+        assert http.get(BATCHES, headers={"x-api-key": "key-a"}).status_code == 200
+        assert http.get(f"{BATCHES}/msgbatch_x", headers={"x-api-key": "key-a"}).status_code == 404
+        assert http.get(BATCHES, headers={"x-api-key": "key-b"}).status_code == 401
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=TIMEOUT)
+    assert process.returncode == 0, err
+    lines = err.splitlines()
+    assert lines[-1] == "stopped"
+    calls = [line.split(" ", 1)[1] for line in lines[:-1]]  # after the time of day
+    a, b = key_fingerprint("key-a"), key_fingerprint("key-b")
+    assert calls == [
+        f"GET {BATCHES} 200 key {a}",
+        f"GET {BATCHES}/msgbatch_x 404 key {a}",
+        f"GET {BATCHES} 401 key {b}",
+    ]
+    assert "key-a" not in err and "key-b" not in err and a != b
 
 
 def test_command_reports_a_port_in_use(served: list[subprocess.Popen[str]]) -> None:

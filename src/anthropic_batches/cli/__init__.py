@@ -54,14 +54,27 @@ def hoist_global_options(argv: Sequence[str]) -> list[str]:
     return head[:command] + hoisted + head[command:] + kept
 
 
+#: The `cli` extra's modules (it includes the emulator's), and what a user without them is told.
+EXTRA_MODULES = ("typer", "rich", "starlette", "uvicorn")
+EXTRA_HINT = 'the command line needs the cli extra: pip install "anthropic-batches[cli]"'
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the command line; exits with the command's exit code."""
-    from ._app import app
-    from ._common import Settings
+    try:
+        from ._app import app
+        from ._common import Settings
 
-    args = list(sys.argv[1:] if argv is None else argv)
-    app(
-        args=hoist_global_options(args),
-        prog_name="anthropic-batches",
-        obj=Settings(argv=args),
-    )
+        args = list(sys.argv[1:] if argv is None else argv)
+        app(
+            args=hoist_global_options(args),
+            prog_name="anthropic-batches",
+            obj=Settings(argv=args),
+        )
+    except ModuleNotFoundError as exc:
+        # `pip install anthropic-batches` without the extra still installs the command; the
+        # emulator's modules are imported only by the commands that serve it.
+        if (exc.name or "").partition(".")[0] not in EXTRA_MODULES:
+            raise
+        sys.stderr.write(f"error: {EXTRA_HINT} (no module named {exc.name!r})\n")
+        raise SystemExit(2) from None

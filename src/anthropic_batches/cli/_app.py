@@ -10,9 +10,7 @@ from typing import Annotated, BinaryIO
 import typer
 
 from .._async.jobs import AsyncJob
-from .._facts import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
-from .._requests_file import read_requests
-from .._shared import DEFAULT_API_VERSION
+from .._facts import API_VERSIONS, DEFAULT_API_VERSION, MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
 from ._common import (
     EXIT_BAD_INPUT,
     EXIT_ERROR,
@@ -21,10 +19,12 @@ from ._common import (
     EXIT_TIMEOUT,
     EXIT_USAGE,
     Settings,
+    api_version_option,
     execute,
     settings_of,
 )
 from ._display import batch_line
+from ._help import PlainCommand, at_least
 from ._run import run_job
 
 EPILOG = (
@@ -42,17 +42,57 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-MaxRequests = Annotated[int, typer.Option("--max-requests", min=1, help="Most requests per batch.")]
+# Metavars are given everywhere: typer's own (`<int range>`, `<list[str]>`) read like code.
+MaxRequests = Annotated[
+    int,
+    typer.Option(
+        "--max-requests",
+        callback=at_least(1),
+        metavar="N",
+        help="Most requests per batch (1 or more).",
+    ),
+]
 MaxBytes = Annotated[
-    int, typer.Option("--max-bytes", min=1, help="Largest create body per batch, in bytes.")
+    int,
+    typer.Option(
+        "--max-bytes",
+        callback=at_least(1),
+        metavar="BYTES",
+        help="Largest create body per batch, in bytes.",
+    ),
 ]
 PollInterval = Annotated[
-    float, typer.Option("--poll-interval", min=0.01, help="Seconds between first polls.")
+    float,
+    typer.Option(
+        "--poll-interval",
+        callback=at_least(0.01),
+        metavar="SECONDS",
+        help="Seconds between first polls.",
+    ),
 ]
 Timeout = Annotated[
-    float | None, typer.Option("--timeout", min=0.0, help="Give up waiting after S seconds.")
+    float | None,
+    typer.Option(
+        "--timeout",
+        callback=at_least(0),
+        metavar="SECONDS",
+        help="Give up waiting after this many seconds (the job can be resumed).",
+    ),
+]
+RequestsPath = Annotated[
+    Path,
+    typer.Argument(
+        metavar="REQUESTS", show_default=False, help="Requests file: one API request per line."
+    ),
+]
+BatchIds = Annotated[list[str], typer.Argument(metavar="ID...", help="One or more batch ids.")]
+BatchId = Annotated[str, typer.Argument(metavar="ID", help="A batch id.")]
+Output = Annotated[
+    str,
+    typer.Option("--output", "-o", metavar="FILE", help="Results file ('-': stdout)."),
 ]
 
 
@@ -60,13 +100,23 @@ Timeout = Annotated[
 def _main(
     ctx: typer.Context,
     api_key: Annotated[
-        str | None, typer.Option("--api-key", help="API key (default: $ANTHROPIC_API_KEY).")
+        str | None,
+        typer.Option("--api-key", metavar="KEY", help="API key (default: $ANTHROPIC_API_KEY)."),
     ] = None,
     base_url: Annotated[
-        str | None, typer.Option("--base-url", help="API address (default: $ANTHROPIC_BASE_URL).")
+        str | None,
+        typer.Option(
+            "--base-url", metavar="URL", help="API address (default: $ANTHROPIC_BASE_URL)."
+        ),
     ] = None,
     api_version: Annotated[
-        str, typer.Option("--api-version", help="anthropic-version to send.")
+        str,
+        typer.Option(
+            "--api-version",
+            metavar="VERSION",
+            callback=api_version_option,
+            help=f"API version to send: {' or '.join(API_VERSIONS)}.",
+        ),
     ] = DEFAULT_API_VERSION,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or messages.")] = False,
     debug: Annotated[
@@ -79,14 +129,18 @@ def _main(
     ctx.obj = settings
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def run(
     ctx: typer.Context,
-    requests: Annotated[Path, typer.Argument(help="Requests file: one API request per line.")],
-    output: Annotated[str, typer.Option("--output", "-o", help="Results file ('-': stdout).")],
+    requests: RequestsPath,
+    output: Output,
     state: Annotated[
         Path | None,
-        typer.Option("--state", help="Job state file (default: OUTPUT.state.json)."),
+        typer.Option(
+            "--state",
+            metavar="FILE",
+            help="Job state file (default: the output's name + .state.json).",
+        ),
     ] = None,
     max_requests: MaxRequests = MAX_BATCH_REQUESTS,
     max_bytes: MaxBytes = MAX_BATCH_BYTES,
@@ -102,6 +156,7 @@ def run(
         state = Path(output + ".state.json")
     if output != "-" and not Path(output).resolve().parent.is_dir():
         settings.fail(f"cannot write {output}: its directory does not exist", EXIT_USAGE)
+    settings.state_path = state
 
     async def work() -> int:
         return await run_job(
@@ -119,10 +174,10 @@ def run(
     execute(settings, work)
 
 
-@app.command()
+@app.command(cls=PlainCommand, short_help="Create the batches of a requests file.")
 def submit(
     ctx: typer.Context,
-    requests: Annotated[Path, typer.Argument(help="Requests file: one API request per line.")],
+    requests: RequestsPath,
     max_requests: MaxRequests = MAX_BATCH_REQUESTS,
     max_bytes: MaxBytes = MAX_BATCH_BYTES,
 ) -> None:
@@ -130,7 +185,7 @@ def submit(
     settings = settings_of(ctx)
 
     async def work() -> None:
-        items = list(read_requests(requests, api_version=settings.api_version, max_bytes=max_bytes))
+        items = list(settings.requests_file(requests, max_bytes))
         async with settings.client() as client:
             job = AsyncJob(client, items, max_requests=max_requests, max_bytes=max_bytes)
             for index in range(len(job.parts)):
@@ -140,10 +195,10 @@ def submit(
     execute(settings, work)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def status(
     ctx: typer.Context,
-    batch_ids: Annotated[list[str], typer.Argument(help="Batch ids.", metavar="ID...")],
+    batch_ids: BatchIds,
     json: Annotated[bool, typer.Option("--json", help="Print each batch as JSON.")] = False,
 ) -> None:
     """Show batches: status and request counts."""
@@ -158,10 +213,10 @@ def status(
     execute(settings, work)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def wait(
     ctx: typer.Context,
-    batch_ids: Annotated[list[str], typer.Argument(help="Batch ids.", metavar="ID...")],
+    batch_ids: BatchIds,
     poll_interval: PollInterval = 5.0,
     timeout: Timeout = None,
 ) -> None:
@@ -187,13 +242,11 @@ def wait(
     execute(settings, work)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def results(
     ctx: typer.Context,
-    batch_id: Annotated[str, typer.Argument(help="Batch id.", metavar="ID")],
-    output: Annotated[
-        str, typer.Option("--output", "-o", help="Results file ('-': stdout).")
-    ] = "-",
+    batch_id: BatchId,
+    output: Output = "-",
 ) -> None:
     """Stream a batch's results as JSONL, to stdout or a file."""
     settings = settings_of(ctx)
@@ -224,10 +277,15 @@ def _opened(output: str) -> Iterator[BinaryIO]:
         yield f
 
 
-@app.command("list")
+@app.command("list", cls=PlainCommand)
 def list_(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="How many batches.")] = 20,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit", callback=at_least(1), metavar="N", help="How many batches to show."
+        ),
+    ] = 20,
 ) -> None:
     """List batches, newest first."""
     settings = settings_of(ctx)
@@ -244,10 +302,8 @@ def list_(
     execute(settings, work)
 
 
-@app.command()
-def cancel(
-    ctx: typer.Context, batch_id: Annotated[str, typer.Argument(help="Batch id.", metavar="ID")]
-) -> None:
+@app.command(cls=PlainCommand)
+def cancel(ctx: typer.Context, batch_id: BatchId) -> None:
     """Cancel a batch (it moves to canceling, then ends)."""
     settings = settings_of(ctx)
 
@@ -258,10 +314,8 @@ def cancel(
     execute(settings, work)
 
 
-@app.command()
-def delete(
-    ctx: typer.Context, batch_id: Annotated[str, typer.Argument(help="Batch id.", metavar="ID")]
-) -> None:
+@app.command(cls=PlainCommand)
+def delete(ctx: typer.Context, batch_id: BatchId) -> None:
     """Delete a batch that has ended."""
     settings = settings_of(ctx)
 
@@ -274,11 +328,12 @@ def delete(
 
 
 @app.command(
+    short_help="Serve a local emulator of the API.",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     add_help_option=False,
 )
 def emulator(ctx: typer.Context) -> None:
-    """Serve a local emulator of the API (options: see `emulator --help`)."""
+    """Serve a local emulator of the API on loopback (see: emulator --help)."""
     # The emulator's own typer command, given the arguments as they are. It is imported only
     # here: the emulator's dependencies would add about 70 ms to every other command's start.
     from ..emulator._command import main as run_emulator
@@ -286,11 +341,12 @@ def emulator(ctx: typer.Context) -> None:
     run_emulator(ctx.args, prog_name=ctx.command_path)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def demo(
     ctx: typer.Context,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Where to write the results.")
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Where to write the results."),
     ] = None,
 ) -> None:
     """Run a sample job against a local emulator: no key, no network."""

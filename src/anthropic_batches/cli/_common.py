@@ -1,22 +1,41 @@
 """What every command shares: the global options, the console, the client, exit codes, and
-turning errors into one clear line and an exit code."""
+turning errors into one clear line and an exit code.
+
+Messages here speak the command line's language (flags, not Python arguments): the library's
+errors are worded again from their attributes and codes, never from their text.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import shlex
+import socket
+import ssl
+import sys
 import traceback
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NoReturn
 
+import httpx
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from .. import AsyncClient, BatchesError, BatchValidationError, WaitTimeoutError
-from .._requests_file import RequestsFileError
-from .._shared import DEFAULT_API_VERSION
+from .. import (
+    APIConnectionError,
+    APITimeoutError,
+    AsyncClient,
+    BatchesError,
+    BatchValidationError,
+    WaitTimeoutError,
+)
+from .._facts import API_VERSIONS, DEFAULT_API_VERSION
+from .._requests_file import RequestsFile, RequestsFileError
+from .._shared import DEFAULT_BASE_URL
 from .._state import JobStateError
 
 EXIT_OK = 0
@@ -40,20 +59,37 @@ class Settings:
     console: Console = field(
         default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True)
     )
+    #: The state file of a `run`, for the resume hint after `--timeout`.
+    state_path: Path | None = None
 
     def info(self, message: str) -> None:
         """A human message on stderr, unless `--quiet`."""
         if not self.quiet:
             self.console.print(message)
 
+    @property
+    def resolved_base_url(self) -> str:
+        """The API address the commands call: `--base-url`, then the environment."""
+        return self.base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
+
     def client(self) -> AsyncClient:
-        """A client from the options and the environment."""
-        try:
-            return AsyncClient(
-                api_key=self.api_key, base_url=self.base_url, api_version=self.api_version
-            )
-        except BatchesError as exc:
-            self.fail(f"{exc} (set ANTHROPIC_API_KEY or pass --api-key)", EXIT_USAGE)
+        """A client from the options and the environment; a missing key or a bad address
+        ends the command with exit 2, in the command line's words."""
+        key = self.api_key or os.environ.get("ANTHROPIC_API_KEY")
+        if not key and not os.environ.get("ANTHROPIC_AUTH_TOKEN"):
+            self.fail("no API key: pass --api-key KEY or set ANTHROPIC_API_KEY", EXIT_USAGE)
+        url = self.resolved_base_url
+        problem = base_url_problem(url)
+        if problem:
+            where = "--base-url" if self.base_url else "ANTHROPIC_BASE_URL"
+            self.fail(f"{where} {url}: {problem}", EXIT_USAGE)
+        return AsyncClient(api_key=self.api_key, base_url=url, api_version=self.api_version)
+
+    def requests_file(self, path: Path, max_bytes: int) -> RequestsFile:
+        """The requests file reader, its messages worded for the command line."""
+        return RequestsFile(
+            os.fspath(path), self.api_version, max_bytes, spell_version=flag_version
+        )
 
     @property
     def progress_bars(self) -> bool:
@@ -64,6 +100,84 @@ class Settings:
         """Print one error line and leave with `code`."""
         self.console.print(f"[bold red]error:[/] {escape(message)}")
         raise typer.Exit(code)
+
+
+def flag_version(version: str) -> str:
+    """How the command line says "under API version V"."""
+    return f"--api-version {version}"
+
+
+def api_version_option(value: str) -> str:
+    """`--api-version`: one the API serves, or a usage error (exit 2)."""
+    if value not in API_VERSIONS:
+        served = " or ".join(API_VERSIONS)
+        raise typer.BadParameter(f"{value} is not one the API serves; use {served}")
+    return value
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why `url` cannot be the API's address, or `None`."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        return f"not a URL ({exc})"
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        example = "http://" + url.split("://", 1)[-1]
+        return f"not an http:// or https:// address (e.g. {example})"
+    return None
+
+
+def connection_problem(exc: APIConnectionError, base_url: str) -> str:
+    """A connection error, naming the address and what went wrong there."""
+    causes: list[BaseException] = []
+    seen: BaseException | None = exc.__cause__
+    while seen is not None and len(causes) < 10:
+        causes.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    if any(isinstance(c, socket.gaierror) for c in causes):
+        why = "its host name does not resolve (DNS)"
+    elif any(isinstance(c, ssl.SSLError) for c in causes):
+        tls = next(c for c in causes if isinstance(c, ssl.SSLError))
+        why = f"the TLS handshake failed ({getattr(tls, 'reason', None) or tls})"
+    elif any(isinstance(c, httpx.ConnectError) for c in causes):
+        why = "nothing is listening there (connection refused)"
+    elif any(isinstance(c, (httpx.RemoteProtocolError, httpx.ReadError)) for c in causes):
+        why = "the connection was closed before an answer came"
+    else:
+        cause = exc.__cause__
+        why = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc)
+    return f"cannot reach the API at {base_url}: {why}"
+
+
+def seconds_text(seconds: float) -> str:
+    """A duration rounded for people: `2 s`, `0.5 s`, `90 s`."""
+    return f"{round(seconds, 1):g} s" if seconds < 10 else f"{round(seconds):d} s"
+
+
+def resume_lines(settings: Settings) -> list[str]:
+    """How to carry on a `run` whose state is saved: the command to run again, never the key."""
+    if settings.state_path is None:
+        return []
+    from ._run import without_api_key
+
+    argv, had_key = without_api_key(settings.argv)
+    lines = [
+        f"the state is saved in {settings.state_path}; resume with:",
+        "  " + shlex.join(["anthropic-batches", *argv]),
+    ]
+    if had_key:
+        lines.append("(with your API key: --api-key or ANTHROPIC_API_KEY)")
+    return lines
+
+
+def _quiet_stdout() -> None:
+    """stdout's reader has gone (`| head`): send what is left nowhere, so that the flush at
+    exit does not fail again (https://docs.python.org/3/library/signal.html#note-on-sigpipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def settings_of(ctx: typer.Context) -> Settings:
@@ -82,6 +196,11 @@ def execute(settings: Settings, work: Callable[[], Coroutine[Any, Any, int | Non
         code = asyncio.run(work()) or EXIT_OK
     except typer.Exit:
         raise
+    except BrokenPipeError:
+        # The reader of stdout is gone, as with `| head`: stop quietly, as cat and grep do.
+        # Leaving the results stream's block closed the download.
+        _quiet_stdout()
+        code = EXIT_OK
     except KeyboardInterrupt:
         settings.console.print("interrupted")
         code = EXIT_INTERRUPTED
@@ -95,8 +214,21 @@ def execute(settings: Settings, work: Callable[[], Coroutine[Any, Any, int | Non
         code = EXIT_BAD_INPUT
     except WaitTimeoutError as exc:
         _trace(settings)
-        settings.console.print(f"[bold red]error:[/] {escape(str(exc))}")
+        batch = exc.batch
+        what = f"batch {batch.id} ({batch.processing_status})" if batch else "the batches"
+        message = f"{what} did not end within the --timeout of {seconds_text(exc.timeout)}"
+        settings.console.print(f"[bold red]error:[/] {escape(message)}")
+        for line in resume_lines(settings):
+            settings.console.print(escape(line), soft_wrap=True)
         code = EXIT_TIMEOUT
+    except APIConnectionError as exc:
+        _trace(settings)
+        if isinstance(exc, APITimeoutError):
+            message = f"no answer from the API at {settings.resolved_base_url} in time"
+        else:
+            message = connection_problem(exc, settings.resolved_base_url)
+        settings.console.print(f"[bold red]error:[/] {escape(message)}")
+        code = EXIT_ERROR
     except (BatchesError, OSError, ValueError) as exc:
         _trace(settings)
         settings.console.print(f"[bold red]error:[/] {escape(str(exc) or type(exc).__name__)}")

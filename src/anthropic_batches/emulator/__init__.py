@@ -14,6 +14,7 @@ From the command line: `python -m anthropic_batches.emulator --help`.
 
 from __future__ import annotations
 
+from . import _extra  # noqa: F401 (first: without the extra, a one-line message)
 from ._app import EmulatorApp, create_app
 from ._clock import Clock, ManualClock, WallClock
 from ._responder import (

@@ -3,12 +3,15 @@
 
 It binds the address first, so that port 0 is resolved to a free port, prints the base URL as
 its only line on stdout once the server accepts connections, and serves until Ctrl-C or
-SIGTERM. Exit status: 0 after such a stop, 1 when the address cannot be used, 2 for a bad
-command line.
+SIGTERM, then says "stopped" on stderr. At `--log-level info` each call is logged on stderr,
+one line each. Exit status: 0 after such a stop, 1 when the address cannot be used, 2 for a
+bad command line.
 """
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Sequence
 from typing import Annotated
 
@@ -16,7 +19,7 @@ import typer
 
 from .._facts import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, PROCESSING_WINDOW
 from ._app import create_app
-from ._server import bind, serve_until_stopped, url_of
+from ._server import bind, call_logger, serve_until_stopped, url_of
 from ._store import Emulator
 
 __all__ = ["command", "main"]
@@ -155,7 +158,8 @@ def serve(
             "--log-level",
             metavar="LEVEL",
             callback=_log_level,
-            help=f"Server log level: {', '.join(LOG_LEVELS[:-1])} or {LOG_LEVELS[-1]}.",
+            help=f"Server log level: {', '.join(LOG_LEVELS[:-1])} or {LOG_LEVELS[-1]}; "
+            "info logs each call (method, path, status, key fingerprint).",
         ),
     ] = "warning",
 ) -> None:
@@ -180,7 +184,19 @@ def serve(
         typer.echo(f"error: cannot listen on {host}:{port}: {exc}", err=True)
         raise typer.Exit(1) from None
     url = url_of(sock)
-    started = serve_until_stopped(create_app(emulator), sock, log_level, lambda: typer.echo(url))
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    call_logger.addHandler(handler)
+    call_logger.setLevel(log_level.upper())
+    call_logger.propagate = False
+    try:
+        started = serve_until_stopped(
+            create_app(emulator), sock, log_level, lambda: typer.echo(url)
+        )
+    finally:
+        call_logger.removeHandler(handler)
+    if started:
+        typer.echo("stopped", err=True)
     raise typer.Exit(0 if started else 1)
 
 

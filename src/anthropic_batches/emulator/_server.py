@@ -8,6 +8,7 @@ then serve it, and stop on request (SIGINT or SIGTERM for the command).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import signal
 import socket
@@ -21,7 +22,10 @@ import uvicorn
 from ._app import EmulatorApp, create_app
 from ._store import Emulator
 
-__all__ = ["EmulatorServer", "bind", "serve_until_stopped", "url_of"]
+__all__ = ["CallLog", "EmulatorServer", "bind", "key_fingerprint", "serve_until_stopped", "url_of"]
+
+#: One line per call at `info` (the command's `--log-level info`).
+call_logger = logging.getLogger("anthropic_batches.emulator.calls")
 
 _DROP_MESSAGE = "ASGI callable returned without completing response."
 
@@ -97,7 +101,46 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _config(app: EmulatorApp, log_level: str) -> uvicorn.Config:
+def key_fingerprint(key: str | None) -> str:
+    """A short, stable name for a key that does not reveal it: the start of its SHA-256."""
+    if not key:
+        return "none"
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+class CallLog:
+    """An ASGI wrapper that logs each HTTP call on one line once it is answered: method,
+    path, status, and the fingerprint of the key that made it (never the key)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not call_logger.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        status: list[int] = []
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        headers = dict(scope.get("headers") or ())
+        key = headers.get(b"x-api-key") or headers.get(b"authorization", b"")
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            call_logger.info(
+                "%s %s %s key %s",
+                scope["method"],
+                scope["path"],
+                status[0] if status else "-",
+                key_fingerprint(key.decode("latin-1").removeprefix("Bearer ")),
+            )
+
+
+def _config(app: Any, log_level: str) -> uvicorn.Config:
     logging.getLogger("uvicorn.error").addFilter(_QUIET_DROPS)
     return uvicorn.Config(
         app,
@@ -239,7 +282,7 @@ def serve_until_stopped(
     Returns:
         Whether the server started.
     """
-    server = _Server(_config(app, log_level), on_ready)
+    server = _Server(_config(CallLog(app), log_level), on_ready)
     try:
         server.run(sockets=[sock])
     finally:
