@@ -25,6 +25,7 @@ from ._common import (
     settings_of,
 )
 from ._display import batch_line
+from ._estimate import estimate
 from ._run import run_job
 
 EPILOG = (
@@ -117,6 +118,9 @@ def run(
         )
 
     execute(settings, work)
+
+
+app.command()(estimate)
 
 
 @app.command()
