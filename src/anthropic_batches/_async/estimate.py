@@ -83,14 +83,16 @@ async def estimate_cost(
     check them. Per model, a seeded random sample of `sample` requests (every request when
     there are no more) has its input tokens counted by the API (`POST
     /v1/messages/count_tokens`: free, a few calls at once, retried as every call is). A
-    tokens-per-character ratio fitted on the sample scales up to the uncounted requests, and
-    the sampling error becomes the bound:
+    line fitted on the sample (tokens against the characters of each request's JSON) predicts
+    the uncounted requests, and the sampling error becomes the bound:
 
-    - the stated error (`input_tokens_error`, `cost_error`) is 1.96 standard errors of the
-      ratio estimator's prediction for the uncounted requests (about 95%);
-    - the bound (`input_tokens_bound`, `cost_bound`) is 4 standard errors above the estimate,
+    - the stated error (`input_tokens_error`, `cost_error`) is 2.576 standard errors of the
+      prediction for the uncounted requests: 99% were the residuals normal, and at least 95%
+      in seeded trials of mixed jobs;
+    - the bound (`input_tokens_bound`, `cost_bound`) is 5 standard errors above the estimate,
       capped by a per-request worst case (one token per character of the request's JSON,
-      plus allowances for framing, tools, images and documents);
+      plus allowances for framing, tools, images and documents); with fewer than 16 requests
+      of a model counted, the bound is that worst case;
     - when every request is counted, there is no error: the input is exact.
 
     With `count=False` nothing is sent: the input comes from a default ratio (about four
