@@ -33,6 +33,11 @@ def full_answer(request: ResponderRequest) -> ResponderOutput:
     return "word " * 100_000
 
 
+@pytest.fixture(autouse=True)
+def _bundled_prices_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANTHROPIC_BATCHES_PRICES", raising=False)
+
+
 @pytest.fixture
 def emulator(clock: ManualClock) -> Emulator:
     return Emulator(clock=clock, api_keys=[KEY], process_seconds=60, responder=full_answer)
