@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from .._async.estimate import estimate_cost
-from .._estimates import Estimate, ModelEstimate
+from .._estimates import BOUND_SIGMAS, Estimate, ModelEstimate
 from .._prices import PriceFileError, load_prices
 from ._common import EXIT_BAD_INPUT, execute, settings_of
 
@@ -139,9 +139,9 @@ def estimate_notes(estimate: Estimate) -> list[str]:
     else:
         counted = sum(m.counted for m in estimate.models)
         notes = [
-            f"Counted the input tokens of {counted} of {estimate.requests} requests with "
-            f"{estimate.calls} token-counting calls; +/- is about 95%, the bounds hold at 4 "
-            "standard errors."
+            f"Counted the input tokens of {counted:,} of {estimate.requests:,} requests with "
+            f"{estimate.calls:,} token-counting calls; +/- is about 95%, the bounds are "
+            f"{BOUND_SIGMAS:g} standard errors up."
         ]
     notes.append(
         "Costs are at batch prices, with every answer at its max_tokens (the output ceiling)."
