@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +58,7 @@ __all__ = [
     "Estimate",
     "ModelEstimate",
     "Tally",
+    "cost_ceiling",
     "count_body",
 ]
 
@@ -371,3 +372,19 @@ class Tally:
     def samples(self) -> dict[str, list[dict[str, Any]]]:
         """The count bodies of each model's sample, in sample order."""
         return {name: [body for body, _, _ in m.sample] for name, m in self.models.items()}
+
+
+def cost_ceiling(
+    params: Iterable[Mapping[str, Any]], prices: Mapping[str, ModelPrice]
+) -> tuple[float, tuple[str, ...]]:
+    """The most some requests can cost at batch prices, with no call: each request's input at
+    its offline ceiling and its output at `max_tokens` (for a budget check before a create).
+
+    Returns:
+        The bound of the priced models, and the models with no price (not in the bound).
+    """
+    tally = Tally(prices, sample=0, seed=0)
+    for one in params:
+        tally.add(one)
+    estimate = tally.estimate(None)
+    return estimate.cost_bound, estimate.unpriced_models

@@ -25,7 +25,8 @@ from .client import Client
 
 __all__ = ["count_tokens", "estimate_cost"]
 
-#: Token-counting calls made at once.
+#: How many token-counting calls go out in each round. The client's retry policy paces them:
+#: a 429 is retried after its `retry-after`, as every call is.
 COUNT_CONCURRENCY = 4
 
 
@@ -82,7 +83,7 @@ def estimate_cost(
     The requests are read once, one at a time (flat memory), and checked as a create would
     check them. Per model, a seeded random sample of `sample` requests (every request when
     there are no more) has its input tokens counted by the API (`POST
-    /v1/messages/count_tokens`: free, a few calls at once, retried as every call is). A
+    /v1/messages/count_tokens`: free, and retried as every call is). A
     line fitted on the sample (tokens against the characters of each request's JSON) predicts
     the uncounted requests, and the sampling error becomes the bound:
 
