@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -103,3 +104,48 @@ def test_round_trip_and_merge() -> None:
     b.merge(a)
     assert b.counts == {"succeeded": 2}
     assert b.tokens["succeeded"] == TokenTotals(6, 8, 0, 0)
+
+
+def test_an_unpriced_model_reads_as_unknown_never_as_zero() -> None:
+    only_unknown = UsageSummary().update([succeeded("a", "claude-opus-5", input_tokens=9)])
+    cost = only_unknown.cost()
+    assert not cost.known
+    assert str(cost) == "unknown (no price for claude-opus-5)"
+    mixed = UsageSummary().update(
+        [
+            succeeded("a", "claude-opus-5", input_tokens=9),
+            succeeded("b", "claude-haiku-4-5", input_tokens=2_000_000),
+        ]
+    )
+    assert str(mixed.cost()) == "$1.0000 + unknown (no price for claude-opus-5)"
+    assert str(UsageSummary().cost()) == "$0.0000"
+
+
+def test_one_hour_cache_writes_and_us_only_inference_are_priced() -> None:
+    # A typed `cache_creation` may not exist yet: it is read from the extra fields too.
+    result = succeeded("a", "m-1", input_tokens=1_000_000, cache_creation_input_tokens=3_000_000)
+    usage = result.result.message.usage  # type: ignore[union-attr]
+    extra = usage.model_extra
+    assert extra is not None
+    extra["cache_creation"] = {
+        "ephemeral_5m_input_tokens": 1_000_000,
+        "ephemeral_1h_input_tokens": 2_000_000,
+    }
+    prices = {"m": ModelPrice(input=10.0, output=0.0)}
+    summary = UsageSummary().update([result])
+    assert summary.by_model["m-1"].cache_creation_1h_input_tokens == 2_000_000
+    # 10 input + 12.5 (5-minute writes) + 2 x 20 (1-hour writes), no discount.
+    assert summary.cost(prices, discount=0.0).total == pytest.approx(10 + 12.5 + 40)
+    extra["inference_geo"] = "us"
+    us = UsageSummary().update([result])
+    assert us.cost(prices, discount=0.5).total == pytest.approx((10 + 12.5 + 40) * 1.1 / 2)
+    assert UsageSummary.from_dict(us.to_dict()) == us
+
+
+def test_cost_reads_a_price_file(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    path.write_text('{"models": {"claude-opus-5": {"input": 5, "output": 25}}}')
+    summary = UsageSummary().update(
+        [succeeded("a", "claude-opus-5", input_tokens=1_000_000, output_tokens=1_000_000)]
+    )
+    assert summary.cost(path).total == pytest.approx(15.0)

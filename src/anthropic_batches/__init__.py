@@ -8,8 +8,10 @@ from types import FunctionType as _FunctionType
 
 from ._async.batches import AsyncBatches, AsyncMessages
 from ._async.client import AsyncClient, TimeoutTypes
+from ._async.estimate import estimate_cost
 from ._async.jobs import AsyncJob
 from ._async.results import AsyncResultStream
+from ._estimates import Estimate, ModelEstimate
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -62,6 +64,7 @@ from ._models import (
     UnknownResult,
     Usage,
 )
+from ._prices import PriceFileError, PricesLike, load_prices
 from ._progress import JobProgress, PartProgress, ProgressCallback
 from ._requests_file import FileProblem, RequestsFileError, read_requests
 from ._shared import API_VERSIONS, DEFAULT_API_VERSION
@@ -69,6 +72,7 @@ from ._split import JobPart, RequestLike, split_requests
 from ._state import JobStateError
 from ._sync.batches import Batches, Messages
 from ._sync.client import Client
+from ._sync.estimate import estimate_cost as estimate_cost_sync
 from ._sync.jobs import Job
 from ._sync.results import ResultStream
 from ._usage import (
@@ -111,6 +115,7 @@ __all__ = [
     "ErrorObject",
     "ErrorResponse",
     "ErroredResult",
+    "Estimate",
     "ExpiredResult",
     "FileProblem",
     "InternalServerError",
@@ -122,12 +127,15 @@ __all__ = [
     "MessageBatch",
     "Messages",
     "Missing",
+    "ModelEstimate",
     "ModelPrice",
     "NotFoundError",
     "OverloadedError",
     "Page",
     "PartProgress",
     "PermissionDeniedError",
+    "PriceFileError",
+    "PricesLike",
     "Problem",
     "ProblemCode",
     "ProgressCallback",
@@ -153,7 +161,10 @@ __all__ = [
     "UsageSummary",
     "WaitTimeoutError",
     "__version__",
+    "estimate_cost",
+    "estimate_cost_sync",
     "failed_requests",
+    "load_prices",
     "read_requests",
     "results_by_custom_id",
     "results_in_input_order",

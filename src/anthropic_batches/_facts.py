@@ -17,9 +17,15 @@ from typing import Final, Literal, get_args
 __all__ = [
     "API_VERSIONS",
     "BATCHES_PATH",
+    "BATCH_DISCOUNT",
     "BODY_CLOSE",
     "BODY_FRAME_BYTES",
     "BODY_OPEN",
+    "CACHE_READ_FACTOR",
+    "CACHE_WRITE_1H_FACTOR",
+    "CACHE_WRITE_5M_FACTOR",
+    "COUNT_TOKENS_FIELDS",
+    "COUNT_TOKENS_PATH",
     "CUSTOM_ID_MAX_LENGTH",
     "CUSTOM_ID_PATTERN",
     "DEFAULT_API_VERSION",
@@ -36,6 +42,8 @@ __all__ = [
     "RESULT_TYPES",
     "REQUEST_COUNT_FIELDS",
     "STATUS_ERROR_TYPES",
+    "US_INFERENCE_FACTOR",
+    "US_INFERENCE_GEO",
     "VERSION_RULES",
     "ProcessingStatus",
     "ResultType",
@@ -149,3 +157,25 @@ def error_type_for_status(status: int) -> str:
     if known is not None:
         return known
     return "api_error" if status >= 500 else "invalid_request_error"
+
+
+# -- token counting and prices ----------------------------------------------------------------
+# https://docs.anthropic.com/en/api/messages-count-tokens and
+# https://docs.anthropic.com/en/docs/about-claude/pricing
+
+#: The free token-counting endpoint; it answers `{"input_tokens": N}`.
+COUNT_TOKENS_PATH: Final = "/v1/messages/count_tokens"
+#: The fields of a Messages request that the token-counting endpoint takes (no `max_tokens`).
+COUNT_TOKENS_FIELDS: Final = ("model", "messages", "system", "tools", "tool_choice", "thinking")
+
+#: The fraction taken off list prices for batch usage.
+BATCH_DISCOUNT: Final = 0.5
+#: Prompt-cache writes, times the base input price: 5-minute and 1-hour caches.
+CACHE_WRITE_5M_FACTOR: Final = 1.25
+CACHE_WRITE_1H_FACTOR: Final = 2.0
+#: Prompt-cache reads, times the base input price.
+CACHE_READ_FACTOR: Final = 0.1
+#: The `inference_geo` of requests pinned to US-only inference, and its price multiplier
+#: (on input and output alike).
+US_INFERENCE_GEO: Final = "us"
+US_INFERENCE_FACTOR: Final = 1.1

@@ -1,10 +1,10 @@
-"""Usage and cost totals of a job's results (I/O-free).
+"""Usage and cost totals of a job's results.
 
 Tokens come from each result's `message.usage`; only `succeeded` results carry usage and are
 billed (`errored`, `canceled` and `expired` are not:
 https://docs.anthropic.com/en/docs/build-with-claude/batch-processing). The cost is an
-estimate: list prices per million tokens from a table the caller can replace, at the batch
-discount of 50%.
+estimate: list prices per million tokens from the price table (`_prices`: bundled, and
+extended by the caller's files), at the batch discount of 50%.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ._models import BatchResult, SucceededResult
+from ._facts import BATCH_DISCOUNT, US_INFERENCE_FACTOR, US_INFERENCE_GEO
+from ._models import BatchResult, SucceededResult, Usage
+from ._prices import ModelPrice, PricesLike, bundled_prices, load_prices, price_for
 
 __all__ = [
     "BATCH_DISCOUNT",
@@ -24,55 +26,14 @@ __all__ = [
     "UsageSummary",
 ]
 
-#: Batch requests cost half the standard price.
-BATCH_DISCOUNT = 0.5
+DEFAULT_PRICES: dict[str, ModelPrice] = bundled_prices()
+"""The bundled standard list prices (USD per million tokens), keyed by model-name prefix.
 
-
-@dataclass(frozen=True)
-class ModelPrice:
-    """Standard (not batch) prices of one model, in US dollars per million tokens.
-
-    Attributes:
-        input: Uncached input tokens.
-        output: Output tokens.
-        cache_write: Input tokens written to the prompt cache (by default 1.25 x `input`).
-        cache_read: Input tokens read from the prompt cache (by default 0.1 x `input`).
-    """
-
-    input: float
-    output: float
-    cache_write: float | None = None
-    cache_read: float | None = None
-
-    def cost(self, tokens: TokenTotals) -> float:
-        """The standard price of `tokens` at these rates, in US dollars."""
-        write = self.cache_write if self.cache_write is not None else self.input * 1.25
-        read = self.cache_read if self.cache_read is not None else self.input * 0.1
-        return (
-            tokens.input_tokens * self.input
-            + tokens.output_tokens * self.output
-            + tokens.cache_creation_input_tokens * write
-            + tokens.cache_read_input_tokens * read
-        ) / 1_000_000
-
-
-DEFAULT_PRICES: dict[str, ModelPrice] = {
-    "claude-opus-4-5": ModelPrice(5.0, 25.0),
-    "claude-opus-4": ModelPrice(15.0, 75.0),
-    "claude-3-opus": ModelPrice(15.0, 75.0),
-    "claude-sonnet-4": ModelPrice(3.0, 15.0),
-    "claude-3-7-sonnet": ModelPrice(3.0, 15.0),
-    "claude-3-5-sonnet": ModelPrice(3.0, 15.0),
-    "claude-haiku-4": ModelPrice(1.0, 5.0),
-    "claude-3-5-haiku": ModelPrice(0.8, 4.0),
-    "claude-3-haiku": ModelPrice(0.25, 1.25),
-}
-"""Estimated standard list prices (USD per million tokens), keyed by model-name prefix.
-
-These are estimates taken from the published price list when this package was written; prices
-change and new models appear, so pass your own table for figures you rely on. A model is
-priced by the longest prefix of its name found in the table (`"claude-sonnet-4-5-20250929"`
-uses `"claude-sonnet-4"`); a model with no match is listed in `CostEstimate.unpriced_models`.
+Read from the package's `data/prices.toml`, taken from the published price list when this
+release was made; prices change and new models appear, so extend or override it with a file
+(`ANTHROPIC_BATCHES_PRICES`, or a `prices=` argument). A model is priced by the longest prefix
+of its name found in the table (`"claude-sonnet-4-5-20250929"` uses `"claude-sonnet-4"`); a
+model with no match is listed in `CostEstimate.unpriced_models`, never priced at zero.
 """
 
 
@@ -84,6 +45,9 @@ class TokenTotals:
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    #: The part of `cache_creation_input_tokens` written to the 1-hour cache (the rest went
+    #: to the 5-minute cache).
+    cache_creation_1h_input_tokens: int = 0
 
     def add(self, other: TokenTotals) -> None:
         """Add `other`'s counts to these."""
@@ -91,6 +55,27 @@ class TokenTotals:
         self.output_tokens += other.output_tokens
         self.cache_creation_input_tokens += other.cache_creation_input_tokens
         self.cache_read_input_tokens += other.cache_read_input_tokens
+        self.cache_creation_1h_input_tokens += other.cache_creation_1h_input_tokens
+
+    @classmethod
+    def of_usage(cls, usage: Usage) -> TokenTotals:
+        """The counts of one message's `usage`, with the 1-hour cache writes from
+        `usage.cache_creation` when reported (else every cache write counts as 5-minute)."""
+        written = usage.cache_creation_input_tokens or 0
+        split = getattr(usage, "cache_creation", None)
+        if split is None and usage.model_extra:
+            split = usage.model_extra.get("cache_creation")
+        if split is not None and not isinstance(split, Mapping):
+            split = split.model_dump() if hasattr(split, "model_dump") else vars(split)
+        one_hour = split.get("ephemeral_1h_input_tokens") if isinstance(split, Mapping) else None
+        one_hour = one_hour if isinstance(one_hour, int) and one_hour > 0 else 0
+        return cls(
+            usage.input_tokens,
+            usage.output_tokens,
+            written,
+            usage.cache_read_input_tokens or 0,
+            min(one_hour, written) if written else one_hour,
+        )
 
     @property
     def total(self) -> int:
@@ -107,6 +92,9 @@ class TokenTotals:
 class CostEstimate:
     """An estimated cost, in US dollars.
 
+    A model with no price is never counted as free: it is named in `unpriced_models`, `total`
+    covers the priced models only, and `known` is false; `str()` says so.
+
     Attributes:
         total: The estimate for every priced model, at the batch discount.
         by_model: The estimate per model name, at the batch discount.
@@ -119,10 +107,17 @@ class CostEstimate:
     unpriced_models: tuple[str, ...]
     discount: float
 
+    @property
+    def known(self) -> bool:
+        """Whether every model with usage had a price (so `total` is the whole cost)."""
+        return not self.unpriced_models
 
-def _price_for(model: str, prices: Mapping[str, ModelPrice]) -> ModelPrice | None:
-    best = max((key for key in prices if model.startswith(key)), key=len, default=None)
-    return prices[best] if best is not None else None
+    def __str__(self) -> str:
+        names = ", ".join(self.unpriced_models)
+        if not self.by_model and self.unpriced_models:
+            return f"unknown (no price for {names})"
+        text = f"${self.total:,.4f}"
+        return f"{text} + unknown (no price for {names})" if names else text
 
 
 @dataclass
@@ -133,11 +128,14 @@ class UsageSummary:
         counts: Results per result type (`succeeded`, `errored`, `canceled`, `expired`, ...).
         tokens: Token totals per result type (only billed types carry usage).
         by_model: Token totals per model name, for the cost estimate.
+        us_only: The part of `by_model` run with US-only inference (`inference_geo: "us"`),
+            which costs more.
     """
 
     counts: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, TokenTotals] = field(default_factory=dict)
     by_model: dict[str, TokenTotals] = field(default_factory=dict)
+    us_only: dict[str, TokenTotals] = field(default_factory=dict)
 
     def add(self, result: BatchResult) -> None:
         """Count one result and its usage."""
@@ -147,14 +145,14 @@ class UsageSummary:
             return
         message = result.result.message
         usage = message.usage
-        tokens = TokenTotals(
-            usage.input_tokens,
-            usage.output_tokens,
-            usage.cache_creation_input_tokens or 0,
-            usage.cache_read_input_tokens or 0,
-        )
+        tokens = TokenTotals.of_usage(usage)
         self.tokens.setdefault(kind, TokenTotals()).add(tokens)
         self.by_model.setdefault(message.model, TokenTotals()).add(tokens)
+        geo = getattr(usage, "inference_geo", None)
+        if geo is None and usage.model_extra:
+            geo = usage.model_extra.get("inference_geo")
+        if geo == US_INFERENCE_GEO:
+            self.us_only.setdefault(message.model, TokenTotals()).add(tokens)
 
     def update(self, results: Iterable[BatchResult]) -> UsageSummary:
         """Add every result of `results`; returns this summary."""
@@ -170,6 +168,8 @@ class UsageSummary:
             self.tokens.setdefault(kind, TokenTotals()).add(tokens)
         for model, tokens in other.by_model.items():
             self.by_model.setdefault(model, TokenTotals()).add(tokens)
+        for model, tokens in other.us_only.items():
+            self.us_only.setdefault(model, TokenTotals()).add(tokens)
 
     @property
     def total_results(self) -> int:
@@ -186,28 +186,40 @@ class UsageSummary:
 
     def cost(
         self,
-        prices: Mapping[str, ModelPrice] | None = None,
+        prices: PricesLike | None = None,
         *,
         discount: float = BATCH_DISCOUNT,
     ) -> CostEstimate:
         """Estimate the cost of the counted usage.
 
+        Cache writes are priced by their cache (5-minute or 1-hour, from `usage.cache_creation`;
+        all 5-minute when not reported), cache reads at their price, and requests run with
+        US-only inference at the documented multiplier.
+
         Args:
-            prices: Prices per model-name prefix; `DEFAULT_PRICES` (estimates) when `None`.
+            prices: Prices per model-name prefix (a mapping or a TOML or JSON file), laid over
+                the bundled table and the `ANTHROPIC_BATCHES_PRICES` file.
             discount: The fraction taken off the standard price (batches: 0.5).
 
         Returns:
             The estimate; models with no price are listed, not guessed.
+
+        Raises:
+            PriceFileError: A price file or mapping is malformed.
         """
-        table = DEFAULT_PRICES if prices is None else prices
+        table = load_prices(prices)
         by_model: dict[str, float] = {}
         unpriced: list[str] = []
         for model, tokens in sorted(self.by_model.items()):
-            price = _price_for(model, table)
+            price = price_for(model, table)
             if price is None:
                 unpriced.append(model)
                 continue
-            by_model[model] = price.cost(tokens) * (1 - discount)
+            standard = price.cost(tokens)
+            us = self.us_only.get(model)
+            if us is not None:
+                standard += price.cost(us) * (US_INFERENCE_FACTOR - 1)
+            by_model[model] = standard * (1 - discount)
         return CostEstimate(sum(by_model.values()), by_model, tuple(unpriced), discount)
 
     def to_dict(self) -> dict[str, Any]:
@@ -216,6 +228,7 @@ class UsageSummary:
             "counts": dict(self.counts),
             "tokens": {k: asdict(v) for k, v in self.tokens.items()},
             "by_model": {k: asdict(v) for k, v in self.by_model.items()},
+            "us_only": {k: asdict(v) for k, v in self.us_only.items()},
         }
 
     @classmethod
@@ -225,4 +238,5 @@ class UsageSummary:
             counts={str(k): int(v) for k, v in data.get("counts", {}).items()},
             tokens={str(k): TokenTotals(**v) for k, v in data.get("tokens", {}).items()},
             by_model={str(k): TokenTotals(**v) for k, v in data.get("by_model", {}).items()},
+            us_only={str(k): TokenTotals(**v) for k, v in data.get("us_only", {}).items()},
         )

@@ -255,7 +255,18 @@ def test_a_binary_file_is_said_once(cli: Callable[..., Ran], tmp_path: Path) -> 
     assert len(ran.err.strip().splitlines()) == 2  # the count, then the one problem
 
 
-COMMANDS = ["run", "submit", "status", "wait", "results", "list", "cancel", "delete", "demo"]
+COMMANDS = [
+    "run",
+    "estimate",
+    "submit",
+    "status",
+    "wait",
+    "results",
+    "list",
+    "cancel",
+    "delete",
+    "demo",
+]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])

@@ -14,7 +14,8 @@ from starlette.routing import Route
 
 from anthropic_batches.emulator import Emulator, ManualClock, _routes, create_app
 
-OPERATIONS = {"create", "list", "get", "delete", "cancel", "results"}
+OPERATIONS = {"create", "list", "get", "delete", "cancel", "results", "count_tokens"}
+COUNT_BODY = {"model": "claude-opus-5", "messages": [{"role": "user", "content": "Hi"}]}
 
 
 def client(emulator: Emulator) -> httpx.AsyncClient:
@@ -41,6 +42,7 @@ def calls_of(batch_id: str) -> list[tuple[str, str, str]]:
         ("POST", f"{BATCHES}/{batch_id}/cancel", "cancel"),
         ("DELETE", f"{BATCHES}/{batch_id}", "delete"),
         ("POST", BATCHES, "create"),
+        ("POST", "/v1/messages/count_tokens", "count_tokens"),
     ]
 
 
@@ -54,7 +56,7 @@ async def test_each_operation_is_counted_under_its_name(
 ) -> None:
     emulator, http, batch_id = ended
     for method, path, operation in calls_of(batch_id):
-        body = make_body(1) if operation == "create" else None
+        body = {"create": make_body(1), "count_tokens": COUNT_BODY}.get(operation)
         response = await http.request(method, path, json=body)
         # cancel of an ended batch is refused, but still counted as a cancel
         assert response.status_code == (400 if operation == "cancel" else 200), operation

@@ -24,6 +24,7 @@ from ._common import (
     settings_of,
 )
 from ._display import batch_line
+from ._estimate import estimate
 from ._help import PlainCommand, at_least
 from ._run import run_job
 
@@ -172,6 +173,11 @@ def run(
         )
 
     execute(settings, work)
+
+
+app.command(cls=PlainCommand, short_help="Estimate what a requests file costs, before sending it.")(
+    estimate
+)
 
 
 @app.command(cls=PlainCommand, short_help="Create the batches of a requests file.")

@@ -21,6 +21,7 @@ from rich.progress import (
 from .._async.jobs import AsyncJob
 from .._facts import RESULT_TYPES
 from .._models import MessageBatch
+from .._prices import PriceFileError
 from .._progress import JobProgress
 from ._common import Settings
 
@@ -131,8 +132,8 @@ def print_summary(settings: Settings, job: AsyncJob, output: str) -> None:
         f"Tokens: input {t.input_tokens:,}, output {t.output_tokens:,}, "
         f"cache write {t.cache_creation_input_tokens:,}, cache read {t.cache_read_input_tokens:,}"
     )
-    cost = usage.cost()
-    text = f"Estimated cost: ${cost.total:,.4f} at the batch price (50% off list prices)"
-    if cost.unpriced_models:
-        text += f"; no price known for {escape(', '.join(cost.unpriced_models))}"
-    settings.info(text)
+    try:
+        cost = str(usage.cost())
+    except PriceFileError as exc:
+        cost = f"unknown ({exc})"
+    settings.info(f"Estimated cost: {escape(cost)} at the batch price (50% off list prices)")

@@ -33,6 +33,7 @@ __all__ = [
     "ResponderError",
     "ResponderOutput",
     "ResponderRequest",
+    "count_input_tokens",
     "default_responder",
 ]
 
@@ -134,7 +135,10 @@ def default_responder(request: ResponderRequest) -> ResponderOutput:
     return f"[emulated reply] You said: {said}" if said else "[emulated reply] Hello!"
 
 
-def _input_tokens(params: Mapping[str, Any]) -> int:
+def count_input_tokens(params: Mapping[str, Any]) -> int:
+    """The input tokens of a request's `params`: about four characters a token of the system
+    prompt and the messages' text, plus a little for each message. The one count behind both
+    a result's `usage.input_tokens` and the token-counting endpoint's answer."""
     size = len(_text_of(params.get("system")))
     messages = params.get("messages")
     if isinstance(messages, list):
@@ -170,7 +174,7 @@ def build_message(request: ResponderRequest, output: str | Mapping[str, Any] | M
     }
     message.update(output)
     usage = {
-        "input_tokens": _input_tokens(params),
+        "input_tokens": count_input_tokens(params),
         "output_tokens": estimate_tokens(_text_of(message.get("content"))),
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 0,

@@ -18,7 +18,14 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
-from .._facts import BATCHES_PATH, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, LIST_LIMIT_MIN
+from .._facts import (
+    BATCHES_PATH,
+    COUNT_TOKENS_PATH,
+    LIST_LIMIT_DEFAULT,
+    LIST_LIMIT_MAX,
+    LIST_LIMIT_MIN,
+)
+from ._count import count_tokens
 from ._create import check_content_type, check_create_body, read_create_body
 from ._errors import bad_request
 from ._ids import BATCH_ID_PREFIX
@@ -127,6 +134,7 @@ ROUTES = (
     Route(_BATCH, delete_batch, methods=["DELETE"], name="delete"),
     Route(_BATCH + "/cancel", cancel_batch, methods=["POST"], name="cancel"),
     Route(_BATCH + "/results", batch_results, methods=["GET"], name="results"),
+    Route(COUNT_TOKENS_PATH, count_tokens, methods=["POST"], name="count_tokens"),
 )
 
 
