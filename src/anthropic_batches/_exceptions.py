@@ -135,6 +135,8 @@ ProblemCode = Literal[
     "missing_param",
     "invalid_param",
     "version_rule",
+    "sdk_only_key",
+    "stream",
     "not_json",
     "request_too_large",
     "no_requests",
