@@ -3,6 +3,7 @@ that do not fit the models; and the code carried by an errored result."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -105,11 +106,11 @@ def test_a_ramp_limit_is_waited_out_but_a_spend_limit_stops_at_once() -> None:
                 httpx.Response(429, json=error_body(429, code), headers={"retry-after": "0"}),
                 httpx.Response(200, json=batch_json()),
             ]
-            with Client(api_key=KEY, base_url=BASE, max_retries=2) as c:
-                try:
-                    c.messages.batches.retrieve("msgbatch_01")
-                except EnforcedSpendLimitReachedError:
-                    pass
+            with (
+                Client(api_key=KEY, base_url=BASE, max_retries=2) as c,
+                contextlib.suppress(EnforcedSpendLimitReachedError),
+            ):
+                c.messages.batches.retrieve("msgbatch_01")
         return route
 
     assert answers("ramp_limit_exceeded").call_count == 2
