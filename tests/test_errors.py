@@ -140,7 +140,7 @@ def test_an_answer_that_does_not_fit_is_a_response_validation_error(content: byt
 
 
 def test_an_errored_result_carries_its_error_code() -> None:
-    line = {
+    line: dict[str, Any] = {
         "custom_id": "a",
         "result": {
             "type": "errored",
@@ -177,3 +177,15 @@ def test_a_non_json_error_body_keeps_its_status_class() -> None:
     error = error_from_response(response)
     assert type(error).__name__ == "ServiceUnavailableError"
     assert error.error_code is None and error.details is None
+
+
+def test_the_emulator_sends_an_error_code_in_an_errored_line() -> None:
+    from anthropic_batches.emulator import ResponderError
+    from anthropic_batches.emulator._responder import error_body
+
+    code = "request_body_too_large_after_decoding"
+    body = error_body(ResponderError("invalid_request_error", "too large", error_code=code))
+    assert body["error"]["details"] == {"error_code": code}
+    line = {"custom_id": "a", "result": {"type": "errored", "error": body}}
+    result = BatchResult.model_validate(line).result
+    assert isinstance(result, ErroredResult) and result.error.error.error_code == code
