@@ -21,15 +21,20 @@ export = pytest.importorskip("opentelemetry.sdk.trace.export")
 in_memory = pytest.importorskip("opentelemetry.sdk.trace.export.in_memory_span_exporter")
 
 _EXPORTER = in_memory.InMemorySpanExporter()
+_ATTACHED: list[object] = []
 
 
 @pytest.fixture
 def spans() -> Iterator[Any]:
-    """The exporter of the process's tracer provider (set once: OpenTelemetry allows one)."""
-    if not isinstance(trace.get_tracer_provider(), sdk_trace.TracerProvider):
+    """An exporter fed by the process's tracer provider. OpenTelemetry allows one provider
+    per process, so one set earlier (by a docs example) is fed to it instead."""
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, sdk_trace.TracerProvider):
         provider = sdk_trace.TracerProvider()
-        provider.add_span_processor(export.SimpleSpanProcessor(_EXPORTER))
         trace.set_tracer_provider(provider)
+    if provider not in _ATTACHED:
+        provider.add_span_processor(export.SimpleSpanProcessor(_EXPORTER))
+        _ATTACHED.append(provider)
     _EXPORTER.clear()
     yield _EXPORTER
     _EXPORTER.clear()
