@@ -20,29 +20,21 @@ sdk_trace = pytest.importorskip("opentelemetry.sdk.trace")
 export = pytest.importorskip("opentelemetry.sdk.trace.export")
 in_memory = pytest.importorskip("opentelemetry.sdk.trace.export.in_memory_span_exporter")
 
-_EXPORTER = in_memory.InMemorySpanExporter()
-_ATTACHED: list[object] = []
-
 
 @pytest.fixture
 def spans() -> Iterator[Any]:
-    """An exporter fed by the process's tracer provider. OpenTelemetry allows one provider
-    per process, so one set earlier (by a docs example) is fed to it instead."""
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, sdk_trace.TracerProvider):
-        provider = sdk_trace.TracerProvider()
-        trace.set_tracer_provider(provider)
-    if provider not in _ATTACHED:
-        provider.add_span_processor(export.SimpleSpanProcessor(_EXPORTER))
-        _ATTACHED.append(provider)
-    _EXPORTER.clear()
-    yield _EXPORTER
-    _EXPORTER.clear()
+    """An in-memory exporter fed by a tracer provider of the test's own."""
+    exporter = in_memory.InMemorySpanExporter()
+    provider = sdk_trace.TracerProvider()
+    provider.add_span_processor(export.SimpleSpanProcessor(exporter))
+    exporter.provider = provider  # what the clients of the test send their spans to
+    yield exporter
+    provider.shutdown()
 
 
-def client_of(handler: Any, **kw: Any) -> Client:
+def client_of(handler: Any, exporter: Any) -> Client:
     http = httpx.Client(transport=httpx.MockTransport(handler))
-    return Client(api_key=KEY, base_url=BASE, http_client=http, **kw)
+    return Client(api_key=KEY, base_url=BASE, http_client=http, tracer_provider=exporter.provider)
 
 
 def by_name(exporter: Any) -> dict[str, list[Any]]:
@@ -70,7 +62,7 @@ def test_each_call_is_a_span_named_as_the_official_sdk_names_it(spans: Any) -> N
         "custom_id": "a",
         "params": {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]},
     }
-    with client_of(handler) as client:
+    with client_of(handler, spans) as client:
         client.messages.batches.create([request])
         client.messages.batches.retrieve("msgbatch_01")
         list(client.messages.batches.list())
@@ -106,7 +98,7 @@ def test_an_error_ends_its_span_as_an_error(spans: Any) -> None:
         body = {"type": "error", "error": {"type": "not_found_error", "message": "no"}}
         return httpx.Response(404, json=body, headers={"request-id": "req_404"})
 
-    with client_of(handler) as client, pytest.raises(NotFoundError):
+    with client_of(handler, spans) as client, pytest.raises(NotFoundError):
         client.messages.batches.retrieve("msgbatch_gone")
     [span] = spans.get_finished_spans()
     assert span.status.status_code == trace.StatusCode.ERROR
@@ -125,7 +117,7 @@ def test_a_wait_and_a_download_are_spans_around_their_calls(spans: Any) -> None:
         url = f"{BASE}/v1/messages/batches/msgbatch_01/results" if status == "ended" else None
         return httpx.Response(200, json=batch_json(status=status, results_url=url))
 
-    with client_of(handler) as client:
+    with client_of(handler, spans) as client:
         batch = client.messages.batches.wait("msgbatch_01", poll_interval=0.01)
         with client.messages.batches.results(batch) as results:
             assert [r.custom_id for r in results] == ["a", "b", "c"]

@@ -6,8 +6,8 @@ its batch spans (`anthropic.messages.batches.create`, `.retrieve`, `.list`, `.ca
 `.delete`, `.results`), with the attribute names it uses: `anthropic.message.batch.id`,
 `http.response.status_code`, `anthropic.request.id`, `http.request.resend_count`, ... A wait and
 a whole results download are spans too (`anthropic_batches.wait`,
-`anthropic_batches.results`), the parents of their calls' spans. Spans are recorded when the
-application has configured a tracer provider
+`anthropic_batches.results`), the parents of their calls' spans. Spans go to the client's
+`tracer_provider`, else to the global one the application has set
 (https://opentelemetry.io/docs/languages/python/instrumentation/).
 """
 
@@ -84,12 +84,14 @@ _NO_SPAN = CallSpan()
 
 
 @contextmanager
-def _span(name: str, kind: str, attributes: Mapping[str, Any]) -> Iterator[CallSpan]:
+def _span(
+    name: str, kind: str, attributes: Mapping[str, Any], provider: object
+) -> Iterator[CallSpan]:
     trace = _api()
     if trace is None:
         yield _NO_SPAN
         return
-    tracer = trace.get_tracer(SCOPE, __version__)
+    tracer = trace.get_tracer(SCOPE, __version__, tracer_provider=provider)
     clean = {k: v for k, v in attributes.items() if v is not None}
     with tracer.start_as_current_span(
         name, kind=getattr(trace.SpanKind, kind), attributes=clean
@@ -102,7 +104,7 @@ def _span(name: str, kind: str, attributes: Mapping[str, Any]) -> Iterator[CallS
 
 
 def call_span(
-    operation: str, method: str, url: httpx.URL, batch_id: str | None
+    operation: str, method: str, url: httpx.URL, batch_id: str | None, provider: object = None
 ) -> Any:  # a context manager of CallSpan
     """The span of one API call (all its attempts): `anthropic.messages.batches.<operation>`."""
     port = url.port or (443 if url.scheme == "https" else 80)
@@ -116,22 +118,25 @@ def call_span(
             "server.port": port,
             BATCH_ID: batch_id,
         },
+        provider,
     )
 
 
-def step_span(name: str, batch_id: str | None) -> Any:  # a context manager of CallSpan
+def step_span(
+    name: str, batch_id: str | None, provider: object = None
+) -> Any:  # a context manager of CallSpan
     """The span of a step made of several calls (a wait): `anthropic_batches.<name>`."""
-    return _span(f"{SCOPE}.{name}", "INTERNAL", {BATCH_ID: batch_id})
+    return _span(f"{SCOPE}.{name}", "INTERNAL", {BATCH_ID: batch_id}, provider)
 
 
-def start_span(name: str, batch_id: str | None) -> tuple[CallSpan, Any]:
+def start_span(name: str, batch_id: str | None, provider: object = None) -> tuple[CallSpan, Any]:
     """A step's span that is not made the current one (for a download read across yields of
     a generator, where a current span would leak into the reader's code); end it with the
     second item (a callable taking the error, or `None`)."""
     trace = _api()
     if trace is None:
         return _NO_SPAN, _no_end
-    tracer = trace.get_tracer(SCOPE, __version__)
+    tracer = trace.get_tracer(SCOPE, __version__, tracer_provider=provider)
     attributes = {BATCH_ID: batch_id} if batch_id else {}
     span = tracer.start_span(f"{SCOPE}.{name}", kind=trace.SpanKind.INTERNAL, attributes=attributes)
 

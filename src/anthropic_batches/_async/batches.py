@@ -290,7 +290,7 @@ class AsyncBatches:
             batch_id, last = batch.id, batch
         else:
             batch_id, last = batch_id_of(batch), None
-        with step_span("wait", batch_id) as span:
+        with step_span("wait", batch_id, self._client._tracer_provider) as span:
             ended = await self._poll(
                 batch_id, last, poll_interval, max_poll_interval, timeout, on_poll
             )

@@ -84,6 +84,8 @@ class AsyncClient:
         workspace_id: The workspace every call acts in, sent as `anthropic-workspace-id`.
             Defaults to `ANTHROPIC_WORKSPACE_ID`; without either, the key's default workspace.
         betas: Betas to opt into on every call, sent as `anthropic-beta` (comma-joined).
+        tracer_provider: An OpenTelemetry `TracerProvider` for this client's spans, instead
+            of the global one (needs the `otel` extra).
 
     Raises:
         BatchesError: No API key or token was given or found in the environment.
@@ -102,6 +104,7 @@ class AsyncClient:
         default_headers: Mapping[str, str] | None = None,
         workspace_id: str | None = None,
         betas: Sequence[str] | None = None,
+        tracer_provider: object = None,
     ) -> None:
         self._settings = Settings.resolve(
             api_key=api_key,
@@ -114,6 +117,7 @@ class AsyncClient:
             betas=betas,
         )
         self._headers = self._settings.headers()
+        self._tracer_provider = tracer_provider
         self._timeout = timeout
         self._owns_http = http_client is None
         self._http = (
@@ -209,7 +213,7 @@ class AsyncClient:
             # Given a length, httpx sends the parts as they are, not chunked.
             merged["content-length"] = str(content.size)
         chosen = self._timeout if isinstance(timeout, NotGiven) else timeout
-        with call_span(operation, method, httpx.URL(url), batch_id) as span:
+        with call_span(operation, method, httpx.URL(url), batch_id, self._tracer_provider) as span:
             response = await self._attempts(
                 method, url, content, params, merged, chosen, stream, idempotent, span
             )

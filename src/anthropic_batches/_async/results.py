@@ -148,7 +148,7 @@ class AsyncResultStream:
 
 
 async def _read(state: _Download) -> AsyncIterator[BatchResult]:
-    span, end_span = start_span("results", state.batch_id)
+    span, end_span = start_span("results", state.batch_id, state.client._tracer_provider)
     error: BaseException | None = None
     try:
         url = await state.url()
