@@ -13,7 +13,7 @@ import httpx
 import pytest
 from helpers import BASE, KEY, batch_json, result_line
 
-from anthropic_batches import Client, NotFoundError
+from anthropic_batches import AsyncClient, Client, NotFoundError
 
 trace = pytest.importorskip("opentelemetry.trace")
 sdk_trace = pytest.importorskip("opentelemetry.sdk.trace")
@@ -167,3 +167,22 @@ def test_without_opentelemetry_calls_work_and_import_nothing() -> None:
         print([m for m in sys.modules if m.startswith("opentelemetry.")])
     """
     assert run_python(code).splitlines() == ["[]", "[]"]
+
+
+async def test_under_asyncio_a_waits_polls_are_its_children(spans: Any) -> None:
+    polls = iter(["in_progress", "ended"])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=batch_json(status=next(polls)))
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    client = AsyncClient(
+        api_key=KEY, base_url=BASE, http_client=http, tracer_provider=spans.provider
+    )
+    async with http, client:
+        await client.messages.batches.wait("msgbatch_01", poll_interval=0.01)
+    found = by_name(spans)
+    [wait] = found["anthropic_batches.wait"]
+    assert [p.parent.span_id for p in found["anthropic.messages.batches.retrieve"]] == [
+        wait.context.span_id
+    ] * 2
