@@ -213,7 +213,7 @@ class AsyncClient:
             # Given a length, httpx sends the parts as they are, not chunked.
             merged["content-length"] = str(content.size)
         chosen = self._timeout if isinstance(timeout, NotGiven) else timeout
-        with call_span(operation, method, httpx.URL(url), batch_id, self._tracer_provider) as span:
+        with call_span(operation, method, url, batch_id, self._tracer_provider) as span:
             response = await self._attempts(
                 method, url, content, params, merged, chosen, stream, idempotent, span
             )
