@@ -197,6 +197,12 @@ _CHANGES: list[tuple[Any, st.SearchStrategy[Any]]] = [
     (_first_message, st.fixed_dictionaries({"role": st.just("assistant"), "content": _blocks})),
     (_first_message, st.fixed_dictionaries({"role": st.just("user"), "content": _blocks})),
     (_role, st.sampled_from(["user", "assistant", 1])),
+    (_set("params", "betas"), st.just(["message-batches-2024-09-24"])),
+    (_set("params", "extra_body"), st.just({})),
+    (_set("params", "extra_headers"), st.just({"x": "y"})),
+    (_set("params", "extra_query"), st.none()),
+    (_set("params", "timeout"), st.floats(1, 600)),
+    (_set("params", "stream"), st.one_of(st.booleans(), st.none(), _scalar)),
 ]
 
 
@@ -321,3 +327,47 @@ def test_the_models_know_exactly_the_result_types_of_the_facts() -> None:
         for cls in (SucceededResult, ErroredResult, CanceledResult, ExpiredResult)
     ]
     assert tags == list(RESULT_TYPES)
+
+
+# -- keys of the SDKs' calls put inside params -------------------------------------------------
+
+
+def test_sdk_only_keys_and_stream_are_refused_before_sending_each_request_named() -> None:
+    requests = [
+        req("a", betas=["x"]),
+        req("b"),
+        req("c", extra_body={}, timeout=30),
+        req("d", extra_headers={}, extra_query={}),
+        req("e", stream=True),
+        req("f", stream=False),
+    ]
+    with pytest.raises(BatchValidationError) as info:
+        encode_requests(requests, NEW)
+    found = [(p.custom_id, p.code, p.field) for p in info.value.problems]
+    assert found == [
+        ("a", "sdk_only_key", "params.betas"),
+        ("c", "sdk_only_key", "params.extra_body"),
+        ("c", "sdk_only_key", "params.timeout"),
+        ("d", "sdk_only_key", "params.extra_headers"),
+        ("d", "sdk_only_key", "params.extra_query"),
+        ("e", "stream", "params.stream"),
+    ]
+    messages = {p.field: p.message for p in info.value.problems}
+    assert "create(betas=...)" in messages["params.betas"]
+    assert "timeout on the client or on create(timeout=...)" in messages["params.timeout"]
+    assert "leave stream out" in messages["params.stream"]
+    # The older API version refuses them just the same.
+    assert [c for _, c, _ in codes([req("a", betas=["x"])], OLD)] == ["sdk_only_key"]
+
+
+def test_sdk_only_keys_are_refused_for_a_job_and_in_a_requests_file(tmp_path: Path) -> None:
+    with pytest.raises(BatchValidationError, match="betas"):
+        split_requests([req("a"), req("b", betas=["x"])])
+    path = tmp_path / "requests.jsonl"
+    path.write_text(json.dumps(req("a", timeout=5)) + "\n" + json.dumps(req("b")) + "\n")
+    with pytest.raises(RequestsFileError) as info:
+        list(read_requests(path))
+    [problem] = info.value.problems
+    assert problem.line == 1
+    assert "timeout: Extra inputs are not permitted" in str(problem)
+    assert "create(timeout=...)" in str(problem)

@@ -12,7 +12,6 @@ import pytest
 
 from anthropic_batches import (
     APIStatusError,
-    BadRequestError,
     BatchesError,
     InternalServerError,
     NotFoundError,
@@ -189,6 +188,6 @@ def test_error_mapping_html_502_and_others() -> None:
     assert err.message == "Bad Gateway (non-JSON body: <html><body>Bad gateway</body></html>)"
     assert isinstance(error_from_response(resp(529)), OverloadedError)
     assert isinstance(error_from_response(resp(429)), RateLimitError)
-    assert isinstance(error_from_response(resp(418)), BadRequestError)
+    assert type(error_from_response(resp(418))) is APIStatusError  # as the official SDK
     assert type(error_from_response(resp(302))) is APIStatusError
     assert error_from_response(resp(500)).message == "Internal Server Error"

@@ -3,16 +3,32 @@
 ```text
 BatchesError                      root of every error raised here
 ├── APIError                      something went wrong talking to the API
-│   ├── APIStatusError            the API answered with a 4xx or 5xx
-│   │   ├── BadRequestError           400 (and other unlisted 4xx)
-│   │   ├── AuthenticationError       401
-│   │   ├── PermissionDeniedError     403
-│   │   ├── NotFoundError             404
-│   │   ├── ConflictError             409
-│   │   ├── RequestTooLargeError      413
-│   │   ├── RateLimitError            429
-│   │   ├── InternalServerError       other 5xx
-│   │   └── OverloadedError           529
+│   ├── APIStatusError            the API answered with an error status (any status not below)
+│   │   ├── BadRequestError                 400
+│   │   │   └── OrganizationOnHoldError         400 organization_on_hold
+│   │   ├── AuthenticationError             401
+│   │   ├── PaymentRequiredError            402
+│   │   │   └── LinkedOrganizationSpendLimitReachedError
+│   │   ├── PermissionDeniedError           403
+│   │   ├── NotFoundError                   404
+│   │   ├── RequestTimeoutError             408
+│   │   ├── ConflictError                   409
+│   │   ├── PreconditionFailedError         412
+│   │   ├── ContentTooLargeError            413 (also named RequestTooLargeError)
+│   │   │   └── RequestBodyTooLargeAfterDecodingError
+│   │   ├── UnprocessableEntityError        422
+│   │   ├── RateLimitError                  429
+│   │   │   ├── RampLimitExceededError          wait for retry-after, go on
+│   │   │   ├── EnforcedSpendLimitReachedError  stop
+│   │   │   └── ContractSpendLimitReachedError  stop
+│   │   ├── RequestHeaderFieldsTooLargeError 431
+│   │   ├── ClientClosedRequestError        499
+│   │   └── InternalServerError             5xx
+│   │       ├── HTTPNotImplementedError         501
+│   │       ├── ServiceUnavailableError         503
+│   │       ├── GatewayTimeoutError             504
+│   │       └── OverloadedError                 529
+│   ├── APIResponseValidationError  an answer that does not fit the models
 │   └── APIConnectionError        no answer: connection failed or dropped
 │       └── APITimeoutError       no answer in time
 ├── BatchValidationError          (also ValueError) a create refused before sending
@@ -20,8 +36,9 @@ BatchesError                      root of every error raised here
 └── WaitTimeoutError              (also TimeoutError) wait() ran out of time
 ```
 
-The attribute names (`status_code`, `request_id`, `type`, `message`, `body`, `response`) are the
-ones users of the official SDK know.
+The names, the class picked for a status and `error.details.error_code`, and the attribute names
+(`status_code`, `request_id`, `type`, `error_code`, `message`, `body`, `response`) are the ones
+users of the official SDK know (https://github.com/anthropics/anthropic-sdk-python#handling-errors).
 """
 
 from __future__ import annotations
@@ -30,143 +47,81 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-if TYPE_CHECKING:
-    import httpx
+from ._api_errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    BatchesError,
+    ClientClosedRequestError,
+    ConflictError,
+    ContentTooLargeError,
+    ContractSpendLimitReachedError,
+    EnforcedSpendLimitReachedError,
+    GatewayTimeoutError,
+    HTTPNotImplementedError,
+    InternalServerError,
+    LinkedOrganizationSpendLimitReachedError,
+    NotFoundError,
+    OrganizationOnHoldError,
+    OverloadedError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    PreconditionFailedError,
+    RampLimitExceededError,
+    RateLimitError,
+    RequestBodyTooLargeAfterDecodingError,
+    RequestHeaderFieldsTooLargeError,
+    RequestTimeoutError,
+    RequestTooLargeError,
+    ServiceUnavailableError,
+    UnprocessableEntityError,
+)
 
+if TYPE_CHECKING:
     from ._models import MessageBatch
 
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
     "BatchValidationError",
     "BatchesError",
+    "ClientClosedRequestError",
     "ConflictError",
+    "ContentTooLargeError",
+    "ContractSpendLimitReachedError",
+    "EnforcedSpendLimitReachedError",
+    "GatewayTimeoutError",
+    "HTTPNotImplementedError",
     "InternalServerError",
+    "LinkedOrganizationSpendLimitReachedError",
     "NotFoundError",
+    "OrganizationOnHoldError",
     "OverloadedError",
+    "PaymentRequiredError",
     "PermissionDeniedError",
+    "PreconditionFailedError",
     "Problem",
     "ProblemCode",
+    "RampLimitExceededError",
     "RateLimitError",
+    "RequestBodyTooLargeAfterDecodingError",
+    "RequestHeaderFieldsTooLargeError",
+    "RequestTimeoutError",
     "RequestTooLargeError",
     "ResultsDecodeError",
+    "ServiceUnavailableError",
+    "UnprocessableEntityError",
     "WaitTimeoutError",
 ]
-
-
-class BatchesError(Exception):
-    """The root of every error this package raises."""
-
-
-class APIError(BatchesError):
-    """An error from talking to the API.
-
-    Attributes:
-        message: A readable description of what went wrong.
-        request: The request that failed, when there was one.
-    """
-
-    message: str
-    request: httpx.Request | None
-
-    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.request = request
-
-
-class APIStatusError(APIError):
-    """The API answered with an error status.
-
-    Attributes:
-        status_code: The HTTP status code.
-        request_id: The `request-id` header of the answer, if any.
-        type: The error type from the body (`error.type`), e.g. `"not_found_error"`.
-        body: The decoded JSON body, or the text when the body is not JSON.
-        response: The `httpx.Response` (its body already read).
-    """
-
-    status_code: int
-    request_id: str | None
-    type: str | None
-    body: object
-    response: httpx.Response
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        response: httpx.Response,
-        body: object,
-        type: str | None = None,
-        request_id: str | None = None,
-    ) -> None:
-        super().__init__(message, request=response.request)
-        self.response = response
-        self.status_code = response.status_code
-        self.body = body
-        self.type = type
-        self.request_id = request_id
-
-    def __str__(self) -> str:
-        rid = f" (request-id: {self.request_id})" if self.request_id else ""
-        return f"{self.status_code} {self.type or 'error'}: {self.message}{rid}"
-
-
-class BadRequestError(APIStatusError):
-    """400: the request was malformed or invalid (`invalid_request_error`)."""
-
-
-class AuthenticationError(APIStatusError):
-    """401: the key or token is missing or invalid."""
-
-
-class PermissionDeniedError(APIStatusError):
-    """403: the key may not do this."""
-
-
-class NotFoundError(APIStatusError):
-    """404: no such batch (for this key), or its results are not available yet."""
-
-
-class ConflictError(APIStatusError):
-    """409: the request conflicts with the batch's state."""
-
-
-class RequestTooLargeError(APIStatusError):
-    """413: the request body is over the size limit."""
-
-
-class RateLimitError(APIStatusError):
-    """429: too many requests."""
-
-
-class InternalServerError(APIStatusError):
-    """A 5xx answer other than 529."""
-
-
-class OverloadedError(APIStatusError):
-    """529: the API is overloaded."""
-
-
-class APIConnectionError(APIError):
-    """No answer came: the connection failed or dropped. Chained from the httpx error."""
-
-    def __init__(
-        self, message: str = "Connection error.", *, request: httpx.Request | None = None
-    ) -> None:
-        super().__init__(message, request=request)
-
-
-class APITimeoutError(APIConnectionError):
-    """No answer came in time."""
-
-    def __init__(self, *, request: httpx.Request | None = None) -> None:
-        super().__init__("Request timed out.", request=request)
 
 
 ProblemCode = Literal[
@@ -180,6 +135,8 @@ ProblemCode = Literal[
     "missing_param",
     "invalid_param",
     "version_rule",
+    "sdk_only_key",
+    "stream",
     "not_json",
     "request_too_large",
     "no_requests",
@@ -285,27 +242,3 @@ def list_problems(problems: Sequence[object], where: str, shown: int) -> str:
         lines.append(f"... and {len(problems) - shown} more")
     n = len(problems)
     return f"{n} problem{'s' if n != 1 else ''} {where}:\n  " + "\n  ".join(lines)
-
-
-STATUS_ERRORS: dict[int, type[APIStatusError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    409: ConflictError,
-    413: RequestTooLargeError,
-    429: RateLimitError,
-    529: OverloadedError,
-}
-
-
-def status_error_class(status_code: int) -> type[APIStatusError]:
-    """The error class for an HTTP status (https://docs.anthropic.com/en/api/errors)."""
-    cls = STATUS_ERRORS.get(status_code)
-    if cls is not None:
-        return cls
-    if status_code >= 500:
-        return InternalServerError
-    if 400 <= status_code < 500:
-        return BadRequestError
-    return APIStatusError

@@ -18,33 +18,44 @@ __all__ = [
     "API_VERSIONS",
     "BATCHES_PATH",
     "BATCH_DISCOUNT",
+    "BETA_HEADER",
     "BODY_CLOSE",
     "BODY_FRAME_BYTES",
     "BODY_OPEN",
     "CACHE_READ_FACTOR",
     "CACHE_WRITE_1H_FACTOR",
     "CACHE_WRITE_5M_FACTOR",
+    "CONTRACT_SPEND_LIMIT_REACHED",
     "COUNT_TOKENS_FIELDS",
     "COUNT_TOKENS_PATH",
     "CUSTOM_ID_MAX_LENGTH",
     "CUSTOM_ID_PATTERN",
     "DEFAULT_API_VERSION",
     "ENDED",
+    "ENFORCED_SPEND_LIMIT_REACHED",
+    "LINKED_ORGANIZATION_SPEND_LIMIT_REACHED",
     "LIST_LIMIT_DEFAULT",
     "LIST_LIMIT_MAX",
     "LIST_LIMIT_MIN",
     "MAX_BATCH_BYTES",
     "MAX_BATCH_REQUESTS",
     "OLD_API_VERSION",
+    "ORGANIZATION_ON_HOLD",
     "PROCESSING_STATUSES",
     "PROCESSING_WINDOW",
+    "RAMP_LIMIT_EXCEEDED",
+    "REQUEST_BODY_TOO_LARGE_AFTER_DECODING",
+    "REQUEST_COUNT_FIELDS",
     "RESULTS_RETENTION",
     "RESULT_TYPES",
-    "REQUEST_COUNT_FIELDS",
+    "SDK_ONLY_PARAMS",
     "STATUS_ERROR_TYPES",
+    "STOP_ERROR_CODES",
     "US_INFERENCE_FACTOR",
     "US_INFERENCE_GEO",
     "VERSION_RULES",
+    "WORKSPACE_ENV",
+    "WORKSPACE_HEADER",
     "ProcessingStatus",
     "ResultType",
     "VersionRules",
@@ -95,6 +106,13 @@ VERSION_RULES: Final = {
     OLD_API_VERSION: VersionRules(),
 }
 
+#: The header naming the workspace a call acts in (every batch endpoint accepts it).
+WORKSPACE_HEADER: Final = "anthropic-workspace-id"
+#: The environment variable the official SDKs read the workspace from.
+WORKSPACE_ENV: Final = "ANTHROPIC_WORKSPACE_ID"
+#: The header of the betas a call opts into, comma-separated.
+BETA_HEADER: Final = "anthropic-beta"
+
 # -- batches ----------------------------------------------------------------------------------
 
 ProcessingStatus = Literal["in_progress", "canceling", "ended"]
@@ -127,6 +145,17 @@ PROCESSING_WINDOW: Final = timedelta(hours=24)
 #: Results can be downloaded for this long after `created_at`.
 RESULTS_RETENTION: Final = timedelta(days=29)
 
+#: Keys of the official SDKs' method calls that are not Messages API fields: inside a batch
+#: request's `params` the API refuses each ("Extra inputs are not permitted"), hours later. Each
+#: maps to what to do instead. (`stream: true` is refused too: a batch answer is never a stream.)
+SDK_ONLY_PARAMS: Final = {
+    "betas": "put betas on create(betas=...) or the client's betas=",
+    "extra_body": "put its fields in params themselves",
+    "extra_headers": "put headers on the client (default_headers=, workspace_id=, betas=)",
+    "extra_query": "a batch request has no query string; leave it out",
+    "timeout": "put timeout on the client or on create(timeout=...)",
+}
+
 #: The frame of a create body around the comma-joined requests: `{"requests":[` ... `]}`.
 BODY_OPEN: Final = b'{"requests":['
 BODY_CLOSE: Final = b"]}"
@@ -148,6 +177,31 @@ STATUS_ERROR_TYPES: Final = {
     504: "timeout_error",
     529: "overloaded_error",
 }
+
+
+#: Documented `error.details.error_code` values that change what a caller does
+#: (https://docs.anthropic.com/en/api/errors).
+#: 429: a ramp limit caps how fast usage grows; wait for `retry-after` and go on.
+RAMP_LIMIT_EXCEEDED: Final = "ramp_limit_exceeded"
+#: 429: the organisation crossed its tier's monthly spend threshold.
+ENFORCED_SPEND_LIMIT_REACHED: Final = "enforced_spend_limit_reached"
+#: 429: the organisation reached its contract's spend limit.
+CONTRACT_SPEND_LIMIT_REACHED: Final = "contract_spend_limit_reached"
+#: 402: the linked organisation reached a spend limit it set, or lacks credit.
+LINKED_ORGANIZATION_SPEND_LIMIT_REACHED: Final = "linked_organization_spend_limit_reached"
+#: 400: the organisation is on hold.
+ORGANIZATION_ON_HOLD: Final = "organization_on_hold"
+#: 413: the compressed body is over the size limit once decoded; send smaller batches.
+REQUEST_BODY_TOO_LARGE_AFTER_DECODING: Final = "request_body_too_large_after_decoding"
+#: Codes after which trying again cannot help (a 429 with one of them is not retried).
+STOP_ERROR_CODES: Final = frozenset(
+    {
+        ENFORCED_SPEND_LIMIT_REACHED,
+        CONTRACT_SPEND_LIMIT_REACHED,
+        LINKED_ORGANIZATION_SPEND_LIMIT_REACHED,
+        ORGANIZATION_ON_HOLD,
+    }
+)
 
 
 def error_type_for_status(status: int) -> str:

@@ -19,11 +19,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from ._facts import ENDED, RESULT_TYPES, ProcessingStatus
+from ._message_parts import CacheCreation, Container, ServerToolUsage, StopDetails, Usage
 
 __all__ = [
     "BatchRequest",
     "BatchResult",
+    "CacheCreation",
     "CanceledResult",
+    "Container",
     "ContentBlock",
     "DeletedMessageBatch",
     "ErrorObject",
@@ -35,6 +38,8 @@ __all__ = [
     "Page",
     "RedactedThinkingBlock",
     "RequestCounts",
+    "ServerToolUsage",
+    "StopDetails",
     "SucceededResult",
     "TextBlock",
     "ThinkingBlock",
@@ -159,21 +164,6 @@ class BatchRequest(_Model):
 # -- messages ---------------------------------------------------------------------------------
 
 
-class Usage(_Model):
-    """Token usage of one message."""
-
-    input_tokens: int = 0
-    """Input tokens billed."""
-    output_tokens: int = 0
-    """Output tokens billed."""
-    cache_creation_input_tokens: int | None = None
-    """Input tokens written to the prompt cache, when reported."""
-    cache_read_input_tokens: int | None = None
-    """Input tokens read from the prompt cache, when reported."""
-    service_tier: str | None = None
-    """The service tier (`"batch"` for batch results), when reported."""
-
-
 class TextBlock(_Model):
     """A text content block."""
 
@@ -266,6 +256,10 @@ class Message(_Model):
     """Why the model stopped: `end_turn`, `max_tokens`, `stop_sequence`, `tool_use`, ..."""
     stop_sequence: str | None = None
     """The stop sequence that was hit, if any."""
+    stop_details: StopDetails | None = None
+    """More on why the model stopped, when there is more to say."""
+    container: Container | None = None
+    """The container of the code execution tool, when it was used."""
     usage: Usage
     """Token usage."""
 
@@ -279,12 +273,20 @@ class Message(_Model):
 
 
 class ErrorObject(_Model):
-    """The inner error: its `type` and `message`."""
+    """The inner error: its `type`, `message`, and `details` when the API gives a code."""
 
     type: str
     """The error type, e.g. `"invalid_request_error"`."""
     message: str = ""
     """What went wrong."""
+    details: dict[str, Any] | None = None
+    """Machine-readable details; `details["error_code"]` names the cause, when given."""
+
+    @property
+    def error_code(self) -> str | None:
+        """The stable code of the cause (`details.error_code`), as `APIStatusError.error_code`."""
+        code = (self.details or {}).get("error_code")
+        return code if isinstance(code, str) and code else None
 
 
 class ErrorResponse(_Model):

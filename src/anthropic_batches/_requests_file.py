@@ -76,7 +76,15 @@ def _describe(problem: Problem, first: int | None) -> str:
         return f"duplicate custom_id {cid!r} (first used on line {first})"
     if code == "unknown_field":
         return f"unknown field {name!r}; a request has only custom_id and params"
-    if code in ("invalid_params", "missing_param", "invalid_param", "version_rule", "not_json"):
+    if code in (
+        "invalid_params",
+        "missing_param",
+        "invalid_param",
+        "version_rule",
+        "not_json",
+        "sdk_only_key",
+        "stream",
+    ):
         return f"{name}: {problem.message}"
     return problem.message
 

@@ -8,16 +8,30 @@ import json
 import os
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from ._exceptions import APIError, APIStatusError, BatchesError, status_error_class
-from ._facts import API_VERSIONS, BATCHES_PATH, DEFAULT_API_VERSION
+from ._api_errors import (
+    APIResponseValidationError,
+    APIStatusError,
+    BatchesError,
+    status_error_class,
+)
+from ._facts import (
+    API_VERSIONS,
+    BATCHES_PATH,
+    BETA_HEADER,
+    DEFAULT_API_VERSION,
+    STOP_ERROR_CODES,
+    WORKSPACE_ENV,
+    WORKSPACE_HEADER,
+)
+from ._models import MessageBatch
 from ._version import __version__
 
 __all__ = [
@@ -26,7 +40,11 @@ __all__ = [
     "DEFAULT_API_VERSION",
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
+    "NOT_GIVEN",
+    "NotGiven",
     "Settings",
+    "beta_headers",
+    "batch_id_of",
     "batch_path",
     "error_from_response",
     "parse_model",
@@ -47,6 +65,38 @@ RETRYABLE_STATUSES = frozenset({408, 409, 429})
 USER_AGENT = f"anthropic-batches/{__version__} (python; httpx/{httpx.__version__})"
 
 
+class NotGiven:
+    """The type of `NOT_GIVEN`: an argument left out, told apart from `None` (which, for a
+    timeout, means no timeout at all, as in httpx and the official SDK)."""
+
+    _instance: NotGiven | None = None
+
+    def __new__(cls) -> NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+#: The default of a per-call `timeout`: the client's timeout applies.
+NOT_GIVEN: Final = NotGiven()
+
+
+def beta_headers(betas: Sequence[str] | None) -> dict[str, str]:
+    """The `anthropic-beta` header of some betas, comma-joined; none for no betas."""
+    if betas is None:
+        return {}
+    if isinstance(betas, str):
+        raise TypeError("betas must be a list of beta names, not a str")
+    names = [b.strip() for b in betas if b.strip()]
+    return {BETA_HEADER: ",".join(names)} if names else {}
+
+
 @dataclass(frozen=True, repr=False)
 class Settings:
     """What a client was built with, resolved from arguments and the environment."""
@@ -57,6 +107,8 @@ class Settings:
     api_version: str
     max_retries: int
     default_headers: Mapping[str, str]
+    workspace_id: str | None = None
+    betas: tuple[str, ...] = ()
 
     @classmethod
     def resolve(
@@ -68,6 +120,8 @@ class Settings:
         api_version: str,
         max_retries: int,
         default_headers: Mapping[str, str] | None,
+        workspace_id: str | None = None,
+        betas: Sequence[str] | None = None,
     ) -> Settings:
         key = api_key if api_key is not None else os.environ.get("ANTHROPIC_API_KEY") or None
         token = (
@@ -89,7 +143,13 @@ class Settings:
         parsed = httpx.URL(url)
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValueError(f"base_url={url!r} is not an http(s) URL")
+        workspace = (
+            workspace_id if workspace_id is not None else os.environ.get(WORKSPACE_ENV) or None
+        )
+        beta_headers(betas)  # refuses a bare string
         return cls(
+            workspace_id=workspace or None,
+            betas=tuple(betas or ()),
             api_key=key or None,
             auth_token=token or None,
             base_url=url.rstrip("/"),
@@ -105,6 +165,9 @@ class Settings:
             "user-agent": USER_AGENT,
             "accept": "application/json",
         }
+        if self.workspace_id:
+            headers[WORKSPACE_HEADER] = self.workspace_id
+        headers.update(beta_headers(self.betas))
         headers.update(self.default_headers)
         if self.api_key:
             headers["x-api-key"] = self.api_key
@@ -132,6 +195,18 @@ def check_id(batch_id: str, what: str = "batch_id") -> str:
     if not batch_id.strip():
         raise ValueError(f"{what} must be a non-empty string")
     return batch_id
+
+
+def batch_id_of(batch: str | MessageBatch, what: str = "batch") -> str:
+    """The id of a batch given as its id or as a `MessageBatch`, refused before any I/O when
+    it is neither or empty."""
+    if isinstance(batch, MessageBatch):
+        return batch.id
+    if not isinstance(batch, str):
+        raise TypeError(
+            f"{what} must be a batch id (str) or a MessageBatch, not {type(batch).__name__}"
+        )
+    return check_id(batch, what)
 
 
 def batch_path(batch_id: str, suffix: str = "") -> str:
@@ -174,6 +249,9 @@ def is_retryable_response(response: httpx.Response) -> bool:
     if override == "true":
         return True
     if override == "false":
+        return False
+    if error_code_of(_json_body(response)) in STOP_ERROR_CODES:
+        # A spend limit or a hold: another try gets the same answer.
         return False
     return response.status_code in RETRYABLE_STATUSES or response.status_code >= 500
 
@@ -218,28 +296,42 @@ def retry_delay(attempt: int, headers: httpx.Headers | None = None) -> float:
 # -- errors -----------------------------------------------------------------------------------
 
 
+def _json_body(response: httpx.Response) -> Any:
+    """The body decoded as JSON, or its text when it is not JSON (an HTML 502 from a proxy)."""
+    try:
+        return json.loads(response.content) if response.content else None
+    except (ValueError, UnicodeDecodeError):
+        return response.text
+
+
+def _inner(body: object) -> dict[str, Any]:
+    inner = body.get("error") if isinstance(body, dict) else None
+    return inner if isinstance(inner, dict) else {}
+
+
+def error_code_of(body: object) -> str | None:
+    """`error.details.error_code` of an error body, when it is a string."""
+    details = _inner(body).get("details")
+    code = details.get("error_code") if isinstance(details, dict) else None
+    return code if isinstance(code, str) and code else None
+
+
 def error_from_response(response: httpx.Response) -> APIStatusError:
     """Map an error answer (its body already read) to the right exception.
 
-    A body that is not the documented JSON shape (an HTML 502 from a proxy) still gives the
-    class for its status, with a readable message.
+    The class is picked by status and `error.details.error_code`, then by status alone. A body
+    that is not the documented JSON shape still gives the class for its status, with a
+    readable message.
     """
-    body: Any
-    try:
-        body = json.loads(response.content) if response.content else None
-    except (ValueError, UnicodeDecodeError):
-        body = response.text
-    err_type: str | None = None
-    message: str | None = None
+    body = _json_body(response)
+    inner = _inner(body)
+    err_type = inner.get("type") if isinstance(inner.get("type"), str) else None
+    message = inner.get("message") if isinstance(inner.get("message"), str) else None
+    details = inner.get("details") if isinstance(inner.get("details"), dict) else None
+    code = error_code_of(body)
     request_id = response.headers.get("request-id")
-    if isinstance(body, dict):
-        inner = body.get("error")
-        if isinstance(inner, dict):
-            err_type = inner.get("type") if isinstance(inner.get("type"), str) else None
-            msg = inner.get("message")
-            message = msg if isinstance(msg, str) else None
-        if request_id is None and isinstance(body.get("request_id"), str):
-            request_id = body["request_id"]
+    if request_id is None and isinstance(body, dict) and isinstance(body.get("request_id"), str):
+        request_id = body["request_id"]
     if message is None:
         reason = response.reason_phrase or "error"
         if isinstance(body, str) and body.strip():
@@ -247,20 +339,36 @@ def error_from_response(response: httpx.Response) -> APIStatusError:
             message = f"{reason} (non-JSON body: {snippet})"
         else:
             message = reason
-    cls = status_error_class(response.status_code)
-    return cls(message, response=response, body=body, type=err_type, request_id=request_id)
+    cls = status_error_class(response.status_code, code)
+    return cls(
+        message,
+        response=response,
+        body=body,
+        type=err_type,
+        request_id=request_id,
+        error_code=code,
+        details=details,
+    )
 
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def parse_model(model: type[M], response: httpx.Response) -> M:
-    """Validate a JSON answer into a model; a malformed answer is an `APIError`."""
+    """Validate a JSON answer into a model.
+
+    Raises:
+        APIResponseValidationError: The answer is not JSON, or does not fit the model.
+    """
     try:
         return model.model_validate_json(response.content)
     except ValidationError as exc:
-        raise APIError(
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise APIResponseValidationError(
             f"unexpected answer from {response.request.method} {response.request.url}: "
-            f"{exc.error_count()} problem(s), first: {exc.errors(include_url=False)[0]['msg']}",
-            request=response.request,
+            f"{exc.error_count()} problem(s), first: {where + ': ' if where else ''}"
+            f"{first['msg']}",
+            response=response,
+            body=_json_body(response),
         ) from None

@@ -23,6 +23,7 @@ from ._facts import (
     CUSTOM_ID_PATTERN,
     DEFAULT_API_VERSION,
     OLD_API_VERSION,
+    SDK_ONLY_PARAMS,
     VERSION_RULES,
     VersionRules,
 )
@@ -40,7 +41,12 @@ __all__ = [
     "request_size_problem",
 ]
 
-ParamCode = Literal["invalid_params", "missing_param", "invalid_param", "version_rule"]
+ParamCode = Literal[
+    "invalid_params", "missing_param", "invalid_param", "version_rule", "sdk_only_key", "stream"
+]
+
+#: What to do instead of `stream: true` in a batch request.
+STREAM_ADVICE = "a batch request's answer is never streamed: leave stream out"
 
 #: The top-level fields of a batch request.
 REQUEST_FIELDS = ("custom_id", "params")
@@ -53,8 +59,9 @@ class ParamProblem:
     Attributes:
         field: The path inside the request, e.g. `"params.temperature"`.
         message: The problem, worded as the API words it.
-        code: `"invalid_params"` (not an object), `"missing_param"`, `"invalid_param"`, or
-            `"version_rule"` (refused by a newer API version only).
+        code: `"invalid_params"` (not an object), `"missing_param"`, `"invalid_param"`,
+            `"version_rule"` (refused by a newer API version only), `"sdk_only_key"` (an
+            option of the SDKs' calls, such as `betas`, put in `params`), or `"stream"`.
     """
 
     field: str
@@ -119,7 +126,27 @@ def params_problems(params: object, api_version: str) -> list[ParamProblem]:
         found.append(
             ParamProblem("params.messages", "messages: must be a non-empty list of messages")
         )
+    found.extend(_sdk_only_problems(params))
     found.extend(_version_problems(params, _rules(api_version)))
+    return found
+
+
+def _streams(params: Mapping[str, Any]) -> bool:
+    return params.get("stream", False) not in (False, None)
+
+
+def _sdk_only_problems(params: Mapping[str, Any]) -> list[ParamProblem]:
+    """Keys of the SDKs' calls put inside `params`, which the API refuses per request
+    (https://github.com/anthropics/anthropic-sdk-python/issues/1118), and `stream: true`."""
+    found = [
+        ParamProblem(f"params.{name}", f"{name}: Extra inputs are not permitted", "sdk_only_key")
+        for name in SDK_ONLY_PARAMS
+        if name in params
+    ]
+    if _streams(params):
+        found.append(
+            ParamProblem("params.stream", "stream: batch requests cannot be streamed", "stream")
+        )
     return found
 
 
@@ -192,6 +219,8 @@ def _plain_and_valid(request: object, rules: VersionRules) -> bool:
         or type(messages) is not list
         or not messages
     ):
+        return False
+    if not params.keys().isdisjoint(SDK_ONLY_PARAMS) or _streams(params):
         return False
     if not rules.any:
         return True
@@ -275,6 +304,11 @@ def _check(
                     f" under {spell_version(api_version)}; "
                     f"{spell_version(OLD_API_VERSION)} still accepts it"
                 )
+            elif p.code == "sdk_only_key":
+                name = p.field.removeprefix("params.")
+                msg += f" (an option of the SDK's calls, not of a request): {SDK_ONLY_PARAMS[name]}"
+            elif p.code == "stream":
+                msg += f"; {STREAM_ADVICE}"
             problems.append(Problem(position, cid, p.field, msg, p.code))
     return Checked(cid, mapping, problems)
 

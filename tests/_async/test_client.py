@@ -414,12 +414,13 @@ async def test_list_and_iter_walk_pages_both_ways() -> None:
 
     client = make_client(handler)
     page = await client.messages.batches.list(limit=3)
-    assert [b.id for b in page] == ids[:3]
+    assert [b.id for b in page.data] == ids[:3]
     assert page.has_more
     assert page.first_id == "b00"
     assert page.last_id == "b02"
-    assert len(page) == 3
-    assert page[0].id == "b00"
+    # Iterating the list walks every page, as the official SDK's lists do.
+    assert [b.id async for b in client.messages.batches.list(limit=3)] == ids
+    assert [b.id async for b in client.messages.batches.list(limit=3, after_id="b04")] == ids[5:]
     assert [b.id async for b in client.messages.batches.iter(limit=3)] == ids
     backward = [b.id async for b in client.messages.batches.iter(limit=2, before_id="b06")]
     assert sorted(backward) == ids[:6]

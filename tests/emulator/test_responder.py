@@ -76,7 +76,8 @@ async def test_each_output_form_becomes_a_result() -> None:
     assert all(r.api_version == "2026-10-21" and r.batch_id.startswith("msgbatch_") for r in seen)
 
     text = results["text-1"]["message"]
-    assert text["content"] == [{"type": "text", "text": "plain text"}]
+    assert text["content"] == [{"type": "text", "text": "plain text", "citations": None}]
+    assert text["container"] is None and text["stop_details"] is None
     assert text["model"] == "claude-opus-5" and text["id"].startswith("msg_")
     tool = results["dict-1"]["message"]
     assert tool["stop_reason"] == "tool_use" and tool["usage"]["output_tokens"] == 7

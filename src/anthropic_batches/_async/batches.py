@@ -1,10 +1,11 @@
-"""`client.messages.batches`: create, get, list, iter, cancel, delete, results and wait."""
+"""`client.messages.batches`: create, retrieve (also `get`), list, iter, cancel, delete, results
+and wait."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,10 +17,22 @@ from .._exceptions import (
     NotFoundError,
     WaitTimeoutError,
 )
-from .._facts import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
+from .._facts import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, STOP_ERROR_CODES
 from .._models import BatchRequest, DeletedMessageBatch, MessageBatch, Page
-from .._shared import BATCHES_PATH, batch_path, check_id, parse_model, retry_after
+from .._otel import step_span
+from .._shared import (
+    BATCHES_PATH,
+    NOT_GIVEN,
+    NotGiven,
+    batch_id_of,
+    batch_path,
+    beta_headers,
+    check_id,
+    parse_model,
+    retry_after,
+)
 from ._backend import sleep
+from .pagination import AsyncPager
 from .results import AsyncResultStream
 
 if TYPE_CHECKING:
@@ -56,7 +69,8 @@ class AsyncBatches:
         *,
         max_requests: int = MAX_BATCH_REQUESTS,
         max_bytes: int = MAX_BATCH_BYTES,
-        timeout: TimeoutTypes = None,
+        betas: Sequence[str] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> MessageBatch:
         """Create a batch.
 
@@ -73,7 +87,10 @@ class AsyncBatches:
             requests: `BatchRequest` models or dicts `{"custom_id": ..., "params": {...}}`.
             max_requests: The most requests a batch may hold (the API's limit: 100,000).
             max_bytes: The largest request body (the API's limit: 256 MB).
-            timeout: A timeout for this call, instead of the client's.
+            betas: Betas to opt into for this batch, sent as `anthropic-beta` (comma-joined),
+                besides the client's `betas`.
+            timeout: A timeout for each HTTP request of this call, instead of the client's;
+                `None` for no timeout.
 
         Returns:
             The new batch, `in_progress`.
@@ -84,46 +101,87 @@ class AsyncBatches:
         body = encode_requests(
             requests, self._client.api_version, max_requests=max_requests, max_bytes=max_bytes
         )
-        return await self._create_body(body, timeout=timeout)
+        return await self._create_body(body, betas=betas, timeout=timeout)
 
     async def _create_body(
-        self, body: EncodedRequests, *, timeout: TimeoutTypes = None
+        self,
+        body: EncodedRequests,
+        *,
+        betas: Sequence[str] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> MessageBatch:
         """Create a batch from a body already checked and encoded (a job's part)."""
+        headers = None
+        if betas:
+            known = self._client._settings.betas
+            headers = beta_headers([*known, *(b for b in betas if b not in known)])
         response = await self._client._send(
-            "POST", BATCHES_PATH, content=body, timeout=timeout, idempotent=False
+            "POST",
+            BATCHES_PATH,
+            content=body,
+            headers=headers,
+            timeout=timeout,
+            idempotent=False,
+            operation="create",
         )
         batch = parse_model(MessageBatch, response)
         logger.info("created batch %s", batch.id)
         return batch
 
-    async def get(self, batch_id: str, *, timeout: TimeoutTypes = None) -> MessageBatch:
-        """Get a batch's current state.
+    async def retrieve(
+        self, batch: str | MessageBatch, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> MessageBatch:
+        """A batch's current state (the official SDK's name; `get` is the same method).
+
+        Args:
+            batch: A batch id or a `MessageBatch`.
+            timeout: A timeout for this call, instead of the client's; `None` for none.
 
         Raises:
             NotFoundError: No such batch for this key.
         """
-        response = await self._client._send("GET", batch_path(batch_id), timeout=timeout)
+        batch_id = batch_id_of(batch)
+        response = await self._client._send(
+            "GET", batch_path(batch_id), timeout=timeout, operation="retrieve", batch_id=batch_id
+        )
         return parse_model(MessageBatch, response)
 
-    async def list(
+    get = retrieve
+
+    def list(
         self,
         *,
         limit: int | None = None,
         before_id: str | None = None,
         after_id: str | None = None,
-        timeout: TimeoutTypes = None,
-    ) -> Page[MessageBatch]:
-        """One page of batches, newest first.
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    ) -> AsyncPager:
+        """Batches, newest first: iterate the answer for every batch across all pages, or
+        take its first page.
+
+        `async for batch in client.messages.batches.list(limit=100)` walks every page (toward
+        older batches; toward newer ones when `before_id` is given), one page in memory at a
+        time; the answer also gives the first page, a `Page` with `data`, `has_more`,
+        `first_id` and `last_id`, as the official SDK's lists do.
 
         Args:
             limit: Batches per page, 1 to 1000 (the API's default: 20).
-            before_id: Return the page just before this batch id (newer batches).
-            after_id: Return the page just after this batch id (older batches).
-            timeout: A timeout for this call, instead of the client's.
+            before_id: Start just before this batch id (newer batches).
+            after_id: Start just after this batch id (older batches).
+            timeout: A timeout for each page's request, instead of the client's.
+
+        Raises:
+            ValueError: `limit` is out of range, or both `before_id` and `after_id` are given.
         """
-        params = _page_params(limit, before_id, after_id)
-        response = await self._client._send("GET", BATCHES_PATH, params=params, timeout=timeout)
+        return AsyncPager(self, _page_params(limit, before_id, after_id), timeout)
+
+    async def _page(
+        self, params: dict[str, Any], timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> Page[MessageBatch]:
+        """One page of the list."""
+        response = await self._client._send(
+            "GET", BATCHES_PATH, params=params, timeout=timeout, operation="list"
+        )
         return parse_model(Page[MessageBatch], response)
 
     async def iter(
@@ -133,40 +191,52 @@ class AsyncBatches:
         before_id: str | None = None,
         after_id: str | None = None,
     ) -> AsyncIterator[MessageBatch]:
-        """Every batch across all pages, one page in memory at a time.
+        """Every batch across all pages, one page in memory at a time: the same walk as
+        iterating `list()`.
 
         Walks toward older batches (`after_id`), or toward newer ones when `before_id` is given.
         """
-        params = _page_params(limit, before_id, after_id)
-        backward = before_id is not None
-        while True:
-            page = await self.list(**params)
-            for batch in page.data:
-                yield batch
-            if not page.has_more or not page.data:
-                return
-            if backward:
-                params["before_id"] = page.first_id
-            else:
-                params["after_id"] = page.last_id
+        async for batch in self.list(limit=limit, before_id=before_id, after_id=after_id):
+            yield batch
 
-    async def cancel(self, batch_id: str, *, timeout: TimeoutTypes = None) -> MessageBatch:
+    async def cancel(
+        self, batch: str | MessageBatch, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> MessageBatch:
         """Ask for a batch to be canceled; it moves to `canceling`, then ends.
 
         Requests already processed keep their results; the rest end `canceled`.
+
+        Args:
+            batch: A batch id or a `MessageBatch`.
+            timeout: A timeout for this call, instead of the client's; `None` for none.
         """
+        batch_id = batch_id_of(batch)
         response = await self._client._send(
-            "POST", batch_path(batch_id, "/cancel"), timeout=timeout
+            "POST",
+            batch_path(batch_id, "/cancel"),
+            timeout=timeout,
+            operation="cancel",
+            batch_id=batch_id,
         )
         return parse_model(MessageBatch, response)
 
-    async def delete(self, batch_id: str, *, timeout: TimeoutTypes = None) -> DeletedMessageBatch:
-        """Delete a batch that has ended (cancel one in progress first)."""
-        response = await self._client._send("DELETE", batch_path(batch_id), timeout=timeout)
+    async def delete(
+        self, batch: str | MessageBatch, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+    ) -> DeletedMessageBatch:
+        """Delete a batch that has ended (cancel one in progress first).
+
+        Args:
+            batch: A batch id or a `MessageBatch`.
+            timeout: A timeout for this call, instead of the client's; `None` for none.
+        """
+        batch_id = batch_id_of(batch)
+        response = await self._client._send(
+            "DELETE", batch_path(batch_id), timeout=timeout, operation="delete", batch_id=batch_id
+        )
         return parse_model(DeletedMessageBatch, response)
 
     def results(
-        self, batch: str | MessageBatch, *, timeout: TimeoutTypes = None
+        self, batch: str | MessageBatch, *, timeout: TimeoutTypes | NotGiven = NOT_GIVEN
     ) -> AsyncResultStream:
         """Stream a batch's results, one `BatchResult` at a time, with flat memory.
 
@@ -177,10 +247,11 @@ class AsyncBatches:
         Args:
             batch: A batch id, or a `MessageBatch` (its `results_url` is used with no extra
                 request when it is on the API's origin).
-            timeout: A timeout for each HTTP request of the download.
+            timeout: A timeout for each HTTP request of the download, instead of the
+                client's; `None` for none.
         """
-        if isinstance(batch, str):
-            check_id(batch, "batch")
+        if not isinstance(batch, MessageBatch):
+            batch_id_of(batch)
         return AsyncResultStream(self._client, batch, timeout=timeout)
 
     async def wait(
@@ -203,7 +274,9 @@ class AsyncBatches:
             batch: A batch id or a `MessageBatch`.
             poll_interval: Seconds between the first polls.
             max_poll_interval: The longest pause between polls.
-            timeout: Give up after this many seconds; `None` waits as long as it takes.
+            timeout: The overall limit of the wait, in seconds (not of each poll's request,
+                which the client's timeout bounds): give up after it; `None` waits as long
+                as it takes.
             on_poll: Called with each polled `MessageBatch` (for progress display).
 
         Raises:
@@ -216,13 +289,31 @@ class AsyncBatches:
                 return batch
             batch_id, last = batch.id, batch
         else:
-            batch_id, last = check_id(batch, "batch"), None
+            batch_id, last = batch_id_of(batch), None
+        with step_span("wait", batch_id, self._client._tracer_provider) as span:
+            ended = await self._poll(
+                batch_id, last, poll_interval, max_poll_interval, timeout, on_poll
+            )
+            span.set("anthropic_batches.batch.status", ended.processing_status)
+            return ended
+
+    async def _poll(
+        self,
+        batch_id: str,
+        last: MessageBatch | None,
+        poll_interval: float,
+        max_poll_interval: float,
+        timeout: float | None,
+        on_poll: Callable[[MessageBatch], object] | None,
+    ) -> MessageBatch:
         deadline = None if timeout is None else time.monotonic() + timeout
         interval = poll_interval
         while True:
             asked: float | None = None
             try:
-                response = await self._client._send("GET", batch_path(batch_id))
+                response = await self._client._send(
+                    "GET", batch_path(batch_id), operation="retrieve", batch_id=batch_id
+                )
             except (APIConnectionError, APIStatusError) as exc:
                 if not _transient(exc, last):
                     raise
@@ -272,4 +363,6 @@ def _transient(exc: APIError, last: MessageBatch | None) -> bool:
         age = (datetime.now(UTC) - last.created_at).total_seconds()
         return age < _PROPAGATION_SECONDS
     assert isinstance(exc, APIStatusError)
+    if exc.error_code in STOP_ERROR_CODES:
+        return False  # a spend limit or a hold: polling on cannot help
     return exc.status_code in (408, 409, 429) or exc.status_code >= 500

@@ -18,7 +18,8 @@ import httpx
 from .._exceptions import APIConnectionError
 from .._jsonl import LineDecoder, parse_result
 from .._models import BatchResult, MessageBatch
-from .._shared import batch_path, parse_model, results_url, retry_delay
+from .._otel import start_span
+from .._shared import NOT_GIVEN, NotGiven, batch_path, parse_model, results_url, retry_delay
 from ._backend import sleep
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ class _Download:
     the stream (a `break` out of a bare loop) frees the generator, which closes the answer."""
 
     def __init__(
-        self, client: AsyncClient, batch: str | MessageBatch, timeout: TimeoutTypes
+        self, client: AsyncClient, batch: str | MessageBatch, timeout: TimeoutTypes | NotGiven
     ) -> None:
         self.client = client
         self.batch = batch if isinstance(batch, MessageBatch) else None
@@ -56,7 +57,9 @@ class _Download:
     async def url(self) -> str:
         batch = self.batch
         if batch is None or batch.results_url is None:
-            response = await self.client._send("GET", batch_path(self.batch_id))
+            response = await self.client._send(
+                "GET", batch_path(self.batch_id), operation="retrieve", batch_id=self.batch_id
+            )
             batch = parse_model(MessageBatch, response)
         return results_url(self.client._settings, self.batch_id, batch.results_url)
 
@@ -65,7 +68,13 @@ class _Download:
         if ranged and offset:
             headers["range"] = f"bytes={offset}-"
         self.response = await self.client._send(
-            "GET", url, headers=headers, timeout=self.timeout, stream=True
+            "GET",
+            url,
+            headers=headers,
+            timeout=self.timeout,
+            stream=True,
+            operation="results",
+            batch_id=self.batch_id,
         )
         return self.response
 
@@ -83,7 +92,7 @@ class AsyncResultStream:
         client: AsyncClient,
         batch: str | MessageBatch,
         *,
-        timeout: TimeoutTypes = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
     ) -> None:
         self._download = _Download(client, batch, timeout)
         self.batch_id = self._download.batch_id
@@ -139,6 +148,8 @@ class AsyncResultStream:
 
 
 async def _read(state: _Download) -> AsyncIterator[BatchResult]:
+    span, end_span = start_span("results", state.batch_id, state.client._tracer_provider)
+    error: BaseException | None = None
     try:
         url = await state.url()
         decoder = LineDecoder()
@@ -183,7 +194,14 @@ async def _read(state: _Download) -> AsyncIterator[BatchResult]:
                 await state.close_response()
                 await sleep(retry_delay(state.resumes))
                 state.resumes += 1
+    except BaseException as exc:
+        # Leaving the loop early (`break`) closes the generator: not an error of the download.
+        error = None if isinstance(exc, GeneratorExit) else exc
+        raise
     finally:
+        span.set("anthropic_batches.results.lines", state.line_number)
+        span.set("anthropic_batches.results.resumes", state.resumes)
+        end_span(error)
         state.closed = True
         await state.close_response()
 

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -12,9 +13,12 @@ import httpx
 
 from .._encoding import EncodedRequests
 from .._exceptions import APIConnectionError, APITimeoutError
+from .._otel import CallSpan, call_span
 from .._shared import (
     DEFAULT_API_VERSION,
     DEFAULT_TIMEOUT,
+    NOT_GIVEN,
+    NotGiven,
     Settings,
     error_from_response,
     is_retryable_response,
@@ -30,6 +34,7 @@ __all__ = ["Client"]
 logger = logging.getLogger("anthropic_batches")
 
 TimeoutTypes = float | httpx.Timeout | None
+"""A timeout: seconds, an `httpx.Timeout`, or `None` for no timeout at all (as in httpx)."""
 MAX_REDIRECTS = 5
 #: Failures where the request never reached the server: safe to retry even a create.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -50,6 +55,16 @@ def _content(body: Content) -> Any:
     return body
 
 
+def _id_of(response: httpx.Response) -> str | None:
+    """The `id` of a JSON answer (a created batch's), for its span; `None` when there is none."""
+    try:
+        data = json.loads(response.content)
+    except ValueError:
+        return None
+    found = data.get("id") if isinstance(data, dict) else None
+    return found if isinstance(found, str) else None
+
+
 class Client:
     """A client of the Message Batches API.
 
@@ -62,9 +77,15 @@ class Client:
         api_version: The `anthropic-version` to send: `"2026-10-21"` (the latest) or
             `"2023-06-01"` (which still accepts `temperature`, `top_p` and `top_k`).
         timeout: Seconds (or an `httpx.Timeout`) for each HTTP request; 600 s, 5 s to connect.
+            `None` means no timeout, as in httpx. A call's own `timeout=` replaces it.
         max_retries: How many times a failed request is tried again.
         http_client: An `httpx.Client` to send through; it is not closed by this client.
         default_headers: Headers added to every request.
+        workspace_id: The workspace every call acts in, sent as `anthropic-workspace-id`.
+            Defaults to `ANTHROPIC_WORKSPACE_ID`; without either, the key's default workspace.
+        betas: Betas to opt into on every call, sent as `anthropic-beta` (comma-joined).
+        tracer_provider: An OpenTelemetry `TracerProvider` for this client's spans, instead
+            of the global one (needs the `otel` extra).
 
     Raises:
         BatchesError: No API key or token was given or found in the environment.
@@ -77,10 +98,13 @@ class Client:
         auth_token: str | None = None,
         base_url: str | None = None,
         api_version: str = DEFAULT_API_VERSION,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         http_client: httpx.Client | None = None,
         default_headers: Mapping[str, str] | None = None,
+        workspace_id: str | None = None,
+        betas: Sequence[str] | None = None,
+        tracer_provider: object = None,
     ) -> None:
         self._settings = Settings.resolve(
             api_key=api_key,
@@ -89,8 +113,11 @@ class Client:
             api_version=api_version,
             max_retries=max_retries,
             default_headers=default_headers,
+            workspace_id=workspace_id,
+            betas=betas,
         )
         self._headers = self._settings.headers()
+        self._tracer_provider = tracer_provider
         self._timeout = timeout
         self._owns_http = http_client is None
         self._http = (
@@ -109,6 +136,16 @@ class Client:
     def api_version(self) -> str:
         """The `anthropic-version` this client sends."""
         return self._settings.api_version
+
+    @property
+    def workspace_id(self) -> str | None:
+        """The workspace this client's calls act in, or `None` for the key's default."""
+        return self._settings.workspace_id
+
+    @property
+    def timeout(self) -> TimeoutTypes:
+        """The timeout of each HTTP request, unless a call gives its own."""
+        return self._timeout
 
     @property
     def max_retries(self) -> int:
@@ -149,16 +186,18 @@ class Client:
         content: Content = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-        timeout: TimeoutTypes = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         stream: bool = False,
         idempotent: bool = True,
+        operation: str = "results",
+        batch_id: str | None = None,
     ) -> httpx.Response:
         """Send a request with the retry policy; return a successful answer.
 
         With `stream`, the body is left unread (the caller closes the response). With
         `idempotent=False` (a create), a failure after the request may have reached the API
         is not retried, so a batch is never created twice; an error answer still is, since
-        the API did not act on it.
+        the API did not act on it. `operation` names the call's span (see `_otel`).
 
         Raises:
             APIStatusError: The API answered with an error (after the retries).
@@ -173,21 +212,45 @@ class Client:
         if isinstance(content, EncodedRequests):
             # Given a length, httpx sends the parts as they are, not chunked.
             merged["content-length"] = str(content.size)
+        chosen = self._timeout if isinstance(timeout, NotGiven) else timeout
+        with call_span(operation, method, url, batch_id, self._tracer_provider) as span:
+            response = self._attempts(
+                method, url, content, params, merged, chosen, stream, idempotent, span
+            )
+            span.answered(response)
+            if span.recording and operation == "create":
+                span.batch_id(_id_of(response))
+            if response.is_success:
+                return response
+            raise error_from_response(response)
+
+    def _attempts(
+        self,
+        method: str,
+        url: str,
+        content: Content,
+        params: Mapping[str, Any] | None,
+        headers: dict[str, str],
+        timeout: TimeoutTypes,
+        stream: bool,
+        idempotent: bool,
+        span: CallSpan,
+    ) -> httpx.Response:
+        """Send until an answer worth returning (success, or an error not worth retrying)."""
         retries = self._settings.max_retries
         attempt = 0
         while True:
-            chosen = self._timeout if timeout is None else timeout
             request = self._http.build_request(
                 method,
                 url,
                 content=_content(content),
                 params=params,
-                headers=merged,
-                timeout=chosen,
+                headers=headers,
+                timeout=timeout,
             )
             try:
                 response = self._send_following(
-                    request, content, stream=stream, timeout=chosen
+                    request, content, stream=stream, timeout=timeout
                 )
             except httpx.TransportError as exc:
                 retry = attempt < retries and (idempotent or isinstance(exc, _NOT_SENT))
@@ -195,6 +258,7 @@ class Client:
                 if retry:
                     sleep(retry_delay(attempt))
                     attempt += 1
+                    span.resent(attempt)
                     continue
                 if isinstance(exc, httpx.TimeoutException):
                     raise APITimeoutError(request=request) from exc
@@ -220,8 +284,9 @@ class Client:
             if attempt < retries and is_retryable_response(response):
                 sleep(retry_delay(attempt, response.headers))
                 attempt += 1
+                span.resent(attempt)
                 continue
-            raise error_from_response(response)
+            return response
 
     def _send_following(
         self,
@@ -229,7 +294,7 @@ class Client:
         content: Content,
         *,
         stream: bool,
-        timeout: float | httpx.Timeout,
+        timeout: TimeoutTypes,
     ) -> httpx.Response:
         """Send, following redirects by hand: the key and token go only to the first origin."""
         origin = request.url

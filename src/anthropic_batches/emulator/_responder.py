@@ -63,7 +63,9 @@ class ResponderError(Exception):
     Args:
         type: The error type, e.g. `"invalid_request_error"`, `"overloaded_error"`.
         message: What went wrong.
-        details: Extra fields for the inner error object (the API sometimes sends `details`).
+        details: Extra fields for the inner error object.
+        error_code: A code for the error, sent as `details.error_code` of the inner error
+            object, as the API sends it (e.g. `"request_body_too_large_after_decoding"`).
 
     Example:
         ```python
@@ -79,11 +81,19 @@ class ResponderError(Exception):
         type: str = "api_error",
         message: str = "Internal server error",
         details: Mapping[str, Any] | None = None,
+        *,
+        error_code: str | None = None,
     ) -> None:
         super().__init__(type, message)
         self.type = type
         self.message = message
-        self.details: Mapping[str, Any] = dict(details or {})
+        self.details: dict[str, Any] = dict(details or {})
+        if error_code is not None:
+            inner = self.details.get("details")
+            self.details["details"] = {
+                **(inner if isinstance(inner, dict) else {}),
+                "error_code": error_code,
+            }
 
     def __str__(self) -> str:
         return f"{self.type}: {self.message}"
@@ -171,14 +181,31 @@ def build_message(request: ResponderRequest, output: str | Mapping[str, Any] | M
         "content": [],
         "stop_reason": "end_turn",
         "stop_sequence": None,
+        "stop_details": None,
+        "container": None,
     }
     message.update(output)
+    content = message.get("content")
+    if isinstance(content, list):
+        # Text blocks carry `citations`, null when there are none, as the API sends them.
+        message["content"] = [
+            {**b, "citations": None}
+            if isinstance(b, dict) and b.get("type") == "text" and "citations" not in b
+            else b
+            for b in content
+        ]
+    # The fields of `usage` the current API schema lists, zero or null when there is nothing.
     usage = {
         "input_tokens": count_input_tokens(params),
         "output_tokens": estimate_tokens(_text_of(message.get("content"))),
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 0,
+        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+        "server_tool_use": None,
         "service_tier": "batch",
+        "inference_geo": None,
+        "speed": "standard",
+        "output_tokens_details": None,
     }
     given = output.get("usage")
     if isinstance(given, Mapping):
