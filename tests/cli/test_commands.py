@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 from cli_helpers import KEY, Ran, request, write_requests
 
 from anthropic_batches.cli import hoist_global_options
@@ -157,3 +159,21 @@ def test_demo_end_to_end(cli: Callable[..., Ran], tmp_path: Path) -> None:
     results = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(results) == 36
     assert len({r["custom_id"] for r in results}) == 36
+
+
+def test_workspace_id_is_sent_on_every_call(
+    cli: Callable[..., Ran], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str | None] = []
+    original = httpx.AsyncClient.send
+
+    async def send(self: httpx.AsyncClient, request: httpx.Request, **kw: Any) -> httpx.Response:
+        sent.append(request.headers.get("anthropic-workspace-id"))
+        return await original(self, request, **kw)
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", send)
+    # A global option, given after the command as well as before it.
+    assert cli("list", "--workspace-id", "wrkspc_1").code == 0
+    assert cli("--workspace-id", "wrkspc_2", "list").code == 0
+    assert sent == ["wrkspc_1", "wrkspc_2"]
+    assert "--workspace-id ID" in cli("--help", auth=False).out

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 __all__ = ["main"]
 
-_WITH_VALUE = ("--api-key", "--base-url", "--api-version")
+_WITH_VALUE = ("--api-key", "--base-url", "--api-version", "--workspace-id")
 _FLAGS = ("--quiet", "-q", "--debug")
 #: Commands whose own options must not be read as global ones.
 _PASS_THROUGH = ("emulator",)

@@ -10,7 +10,13 @@ from typing import Annotated, BinaryIO
 import typer
 
 from .._async.jobs import AsyncJob
-from .._facts import API_VERSIONS, DEFAULT_API_VERSION, MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
+from .._facts import (
+    API_VERSIONS,
+    DEFAULT_API_VERSION,
+    MAX_BATCH_BYTES,
+    MAX_BATCH_REQUESTS,
+    WORKSPACE_ENV,
+)
 from ._common import (
     EXIT_BAD_INPUT,
     EXIT_ERROR,
@@ -119,6 +125,14 @@ def _main(
             help=f"API version to send: {' or '.join(API_VERSIONS)}.",
         ),
     ] = DEFAULT_API_VERSION,
+    workspace_id: Annotated[
+        str | None,
+        typer.Option(
+            "--workspace-id",
+            metavar="ID",
+            help=f"Workspace every call acts in (default: ${WORKSPACE_ENV}).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or messages.")] = False,
     debug: Annotated[
         bool, typer.Option("--debug", help="Log requests; tracebacks on error.")
@@ -126,6 +140,7 @@ def _main(
 ) -> None:
     settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings()
     settings.api_key, settings.base_url, settings.api_version = api_key, base_url, api_version
+    settings.workspace_id = workspace_id
     settings.quiet, settings.debug = quiet, debug
     ctx.obj = settings
 

@@ -53,6 +53,7 @@ class Settings:
     api_key: str | None = None
     base_url: str | None = None
     api_version: str = DEFAULT_API_VERSION
+    workspace_id: str | None = None
     quiet: bool = False
     debug: bool = False
     argv: list[str] = field(default_factory=list)
@@ -83,7 +84,12 @@ class Settings:
         if problem:
             where = "--base-url" if self.base_url else "ANTHROPIC_BASE_URL"
             self.fail(f"{where} {url}: {problem}", EXIT_USAGE)
-        return AsyncClient(api_key=self.api_key, base_url=url, api_version=self.api_version)
+        return AsyncClient(
+            api_key=self.api_key,
+            base_url=url,
+            api_version=self.api_version,
+            workspace_id=self.workspace_id,
+        )
 
     def requests_file(self, path: Path, max_bytes: int) -> RequestsFile:
         """The requests file reader, its messages worded for the command line."""
