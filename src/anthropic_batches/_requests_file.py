@@ -15,8 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
+from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any, BinaryIO
 
 from ._encoding import EncodedRequests, body_from_encoded, encode_json, encoding_problem
@@ -31,7 +32,9 @@ __all__ = [
     "RequestsFileError",
     "check_line",
     "part_body",
+    "part_custom_ids",
     "part_encoded",
+    "part_matching",
     "part_requests",
     "read_requests",
 ]
@@ -368,3 +371,29 @@ def part_encoded(part: JobPart) -> list[bytes]:
 def part_requests(part: JobPart) -> list[dict[str, Any]]:
     """A part's requests as dicts, read back from its byte range (`JobPart.read_requests`)."""
     return [json.loads(item) for item in part_encoded(part)]
+
+
+#: How an encoded request starts when `custom_id` is its first field.
+_CID_FIRST = b'{"custom_id":"'
+
+
+def _custom_id_of(encoded: bytes) -> str:
+    """The `custom_id` of an encoded request, without decoding the rest of it when it comes
+    first (as it does in requests written `{"custom_id": ..., "params": ...}`)."""
+    if encoded.startswith(_CID_FIRST):
+        text = encoded.decode("utf-8")
+        return str(scanstring(text, len(_CID_FIRST))[0])
+    return str(json.loads(encoded)["custom_id"])
+
+
+def part_custom_ids(part: JobPart) -> list[str]:
+    """The `custom_id`s of a part's requests, in order, read back from its byte range and
+    checked against its digest; the requests are not decoded (`JobPart.read_custom_ids`)."""
+    return [_custom_id_of(item) for item in part_encoded(part)]
+
+
+def part_matching(part: JobPart, custom_ids: Collection[str]) -> Iterator[dict[str, Any]]:
+    """The part's requests whose `custom_id` is one of `custom_ids`, decoded, in order."""
+    for item in part_encoded(part):
+        if _custom_id_of(item) in custom_ids:
+            yield json.loads(item)

@@ -21,7 +21,7 @@ import hashlib
 import os
 import tempfile
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -142,8 +142,18 @@ class JobPart:
         return part_requests(self)
 
     def read_custom_ids(self) -> list[str]:
-        """The `custom_id`s of the part's requests, in input order."""
-        return [str(request["custom_id"]) for request in self.read_requests()]
+        """The `custom_id`s of the part's requests, in input order (the requests themselves
+        are not decoded)."""
+        from ._requests_file import part_custom_ids
+
+        return part_custom_ids(self)
+
+    def read_matching(self, custom_ids: Collection[str]) -> Iterator[dict[str, Any]]:
+        """The part's requests whose `custom_id` is one of `custom_ids`, in input order
+        (only those are decoded)."""
+        from ._requests_file import part_matching
+
+        return part_matching(self, custom_ids)
 
 
 @dataclass(frozen=True, slots=True)

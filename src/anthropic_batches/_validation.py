@@ -296,17 +296,7 @@ class SeenIds:
             if len(ids) > self.exact:
                 self._to_digests(ids)
             return None
-        return self._add_digest(cid, position)
-
-    def _to_digests(self, ids: dict[str, int]) -> None:
-        self._ids = None
-        self._keys = [array("Q", bytes(8 * 1024)) for _ in range(self._SHARDS)]
-        self._firsts = [array("I", bytes(4 * 1024)) for _ in range(self._SHARDS)]
-        self._used = [0] * self._SHARDS
-        for cid, position in ids.items():
-            self._add_digest(cid, position)
-
-    def _add_digest(self, cid: str, position: int) -> int | None:
+        # Written out in one function: this runs once per request of a large job.
         key = (hash(cid) & 0xFFFF_FFFF_FFFF_FFFF) | 1
         shard = key & 0xFF
         keys = self._keys[shard]
@@ -319,11 +309,20 @@ class SeenIds:
             slot = (slot + 1) & mask
             found = keys[slot]
         keys[slot] = key
-        self._firsts[shard][slot] = min(position, 0xFFFFFFFF)
-        used = self._used[shard] = self._used[shard] + 1
-        if used * 4 > mask * 3:
+        self._firsts[shard][slot] = position if position < 0xFFFFFFFF else 0xFFFFFFFF
+        used = self._used
+        used[shard] += 1
+        if used[shard] * 4 > mask * 3:
             self._grow(shard)
         return None
+
+    def _to_digests(self, ids: dict[str, int]) -> None:
+        self._ids = None
+        self._keys = [array("Q", bytes(8 * 1024)) for _ in range(self._SHARDS)]
+        self._firsts = [array("I", bytes(4 * 1024)) for _ in range(self._SHARDS)]
+        self._used = [0] * self._SHARDS
+        for cid, position in ids.items():
+            self.add(cid, position)
 
     def _grow(self, shard: int) -> None:
         old_keys, old_firsts = self._keys[shard], self._firsts[shard]

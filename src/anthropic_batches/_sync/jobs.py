@@ -456,9 +456,7 @@ class Job:
         for part, saved in zip(self.parts, self.state.parts, strict=True):
             failed = {f.custom_id for f in saved.failed if f.retryable or not retryable_only}
             if failed:
-                for request in part.read_requests():
-                    if request["custom_id"] in failed:
-                        yield request
+                yield from part.read_matching(failed)
 
     def resubmit(
         self,
