@@ -139,8 +139,13 @@ class Job:
         client: Client,
         path: str | os.PathLike[str],
         *,
+        state_path: str | os.PathLike[str] | None = None,
+        max_requests: int = MAX_BATCH_REQUESTS,
+        max_bytes: int = MAX_BATCH_BYTES,
+        poll_interval: float = 1.0,
+        max_poll_interval: float = 60.0,
+        on_progress: ProgressCallback | None = None,
         on_lines: Callable[[int], object] | None = None,
-        **options: Any,
     ) -> Job:
         """A job of the requests in a `.jsonl` file (one request object per line).
 
@@ -151,17 +156,31 @@ class Job:
         Args:
             client: The client to send through.
             path: The requests file (see `read_requests`).
+            state_path: As for `Job`.
+            max_requests: As for `Job`.
+            max_bytes: As for `Job`.
+            poll_interval: As for `Job`.
+            max_poll_interval: As for `Job`.
+            on_progress: As for `Job`.
             on_lines: Called with the number of lines checked so far, every 100,000 lines.
-            **options: As for `Job` (`state_path`, `max_requests`, `max_bytes`, ...).
 
         Raises:
             RequestsFileError: The file cannot be read or has bad lines (all listed).
+            JobStateError: As for `Job`.
         """
-        max_bytes = options.get("max_bytes", MAX_BATCH_BYTES)
         source = read_requests(
             path, api_version=client.api_version, max_bytes=max_bytes, on_lines=on_lines
         )
-        return cls(client, source, **options)
+        return cls(
+            client,
+            source,
+            state_path=state_path,
+            max_requests=max_requests,
+            max_bytes=max_bytes,
+            poll_interval=poll_interval,
+            max_poll_interval=max_poll_interval,
+            on_progress=on_progress,
+        )
 
     def __repr__(self) -> str:
         n = len(self.parts)
