@@ -15,14 +15,15 @@ import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ._exceptions import BatchesError
-from ._facts import ENDED, error_type_for_status
+from ._facts import ENDED
 from ._joins import FailedRequest, failure_record
-from ._models import BatchResult, MessageBatch
+from ._models import BatchResult
+from ._resume import UnrecordedBatchMatch, cut_off_since, refusal_may_mean_ended
 from ._split import JobPart, job_digest
 from ._usage import UsageSummary
 
@@ -362,70 +363,6 @@ class JobState:
         It blocks while the file and its folder are synced to disk.
         """
         atomic_write(Path(path), self.encode())
-
-
-#: Error types of a refused cancel that may mean the batch has ended meanwhile.
-_MAY_HAVE_ENDED = frozenset({"invalid_request_error", "conflict_error"})
-
-
-def refusal_may_mean_ended(status_code: int) -> bool:
-    """Whether the API's refusal of a cancel may mean the batch has ended meanwhile (the
-    API documents no status for that case), so reading the batch can tell; others
-    (authentication, permission, not found, rate limit, server errors) say nothing of it."""
-    return error_type_for_status(status_code) in _MAY_HAVE_ENDED
-
-
-#: How far the API's clock may be behind this machine's, for `cut_off_since`.
-CLOCK_SKEW = timedelta(minutes=5)
-
-
-def cut_off_since(submitting_at: str | None) -> datetime | None:
-    """The earliest a batch made by a create started at `submitting_at` can say it was
-    created (less a margin for clock skew), or `None` when the time cannot be read."""
-    try:
-        return datetime.fromisoformat(submitting_at or "") - CLOCK_SKEW
-    except ValueError:
-        return None
-
-
-class UnrecordedBatchMatch:
-    """Which listed batch a create cut off before its answer was recorded had made (I/O-free).
-
-    A process killed after the API created a batch but before the state was saved would
-    otherwise submit the part again. The API takes no idempotency key, so the batch is
-    recognised by what is known of it: listed after the newest batch seen just before the
-    create (the caller lists only those), or created `since` the create started; as many
-    requests as the part; and not one of the job's batches. Only a single such batch is
-    taken: with more (another process creating batches of the same size at the same
-    moment), which one is the part's cannot be told.
-
-    Feed it the listed batches, newest first, while `feed` returns true; then read `batch`.
-
-    Args:
-        known: The batch ids the job has recorded.
-        size: How many requests the part holds.
-        since: When given, batches created before it are not the create's.
-    """
-
-    def __init__(self, *, known: Iterable[str], size: int, since: datetime | None = None):
-        self.known = frozenset(known)
-        self.size = size
-        self.since = since
-        self.candidates: list[MessageBatch] = []
-
-    def feed(self, batch: MessageBatch) -> bool:
-        """Look at the next batch listed; returns whether batches listed after it (older
-        ones) may still match."""
-        if self.since is not None and batch.created_at < self.since:
-            return False
-        if batch.id not in self.known and batch.request_counts.total == self.size:
-            self.candidates.append(batch)
-        return True
-
-    @property
-    def batch(self) -> MessageBatch | None:
-        """The one batch that matches, or `None` when none or several do."""
-        return self.candidates[0] if len(self.candidates) == 1 else None
 
 
 def atomic_write(path: Path, data: bytes) -> None:

@@ -13,7 +13,6 @@ other iterable are written to), read back only while it is submitted or joined t
 from __future__ import annotations
 
 import functools
-import hashlib
 import itertools
 import logging
 import os
@@ -23,14 +22,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from .._exceptions import APIConnectionError, APIStatusError, BadRequestError, NotFoundError
 from .._facts import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
 from .._joins import Missing
 from .._models import BatchResult, MessageBatch
 from .._progress import JobProgress, ProgressCallback, job_progress
 from .._requests_file import read_requests
+from .._resume import key_fingerprint, nothing_created, spool_path
 from .._split import JobPart, RequestLike, split_requests
 from .._state import (
     JobState,
@@ -525,24 +523,3 @@ class AsyncJob:
     def _report(self) -> None:
         if self.on_progress is not None:
             self.on_progress(self.progress())
-
-
-def spool_path(state_path: Path) -> Path:
-    """Where a job with this state file spools its requests: beside it."""
-    return state_path.with_name(state_path.name + ".requests.jsonl")
-
-
-def key_fingerprint(client: AsyncClient) -> str:
-    """A short SHA-256 of the client's credential, to tell two accounts apart without ever
-    writing the credential down."""
-    settings = client._settings
-    credential = settings.api_key or settings.auth_token or ""
-    return "sha256:" + hashlib.sha256(credential.encode()).hexdigest()[:16]
-
-
-def nothing_created(exc: APIStatusError | APIConnectionError) -> bool:
-    """Whether a failed create certainly made no batch: the API refused it (4xx), or the
-    connection was never made. A timeout, a dropped connection or a 5xx may have made one."""
-    if isinstance(exc, APIStatusError):
-        return 400 <= exc.status_code < 500
-    return isinstance(exc.__cause__, httpx.ConnectError)
