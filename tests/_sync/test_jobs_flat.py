@@ -31,6 +31,7 @@ from anthropic_batches.emulator import (
     create_app,
 )
 
+
 class Polling(TypedDict):
     poll_interval: float
     max_poll_interval: float
