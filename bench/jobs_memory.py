@@ -16,7 +16,8 @@ in its own process, and measures, each in a fresh process:
   per 100,000 requests.
 
 Every run is checked: the output holds one result per request. The figures go to
-`OUT/jobs.json` and a markdown table to `OUT/jobs.md`.
+`OUT/jobs.json` and a markdown table to `OUT/jobs.md`; with `--docs`, the section is written
+to `bench/jobs.md`, which the docs page (`docs/benchmarks.md`) includes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import argparse
 import asyncio
 import json
 import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -222,12 +224,83 @@ def _table(found: list[dict[str, Any]]) -> str:
     return "\n".join(rows) + "\n"
 
 
+#: The section of the docs page, kept from the last `--docs` run (`report.page` includes it).
+SECTION = ROOT / "bench" / "jobs.md"
+DOCS_PAGE = ROOT / "docs" / "benchmarks.md"
+HEADING = "## Jobs at flat memory"
+
+
+def _targets(found: list[dict[str, Any]]) -> str:
+    small, large = found[0], found[-1]
+    rows = ["| target | wanted | achieved | met |", "|---|---|---:|---|"]
+    for name, what in (("run", "`run`"), ("generator", "generator job")):
+        growth = large[name]["peak_rss_mb"] - small[name]["peak_rss_mb"]
+        peak = large[name]["peak_rss_mb"]
+        rows.append(
+            f"| {what}: peak RSS at {large['requests']:,} minus at {small['requests']:,} "
+            f"| <= 64 MB | {growth:+,.0f} MB | {'yes' if growth <= 64 else 'no'} |"
+        )
+        rows.append(
+            f"| {what}: peak RSS at {large['requests']:,} | < 400 MB | {peak:,.0f} MB "
+            f"| {'yes' if peak < 400 else 'no'} |"
+        )
+    for f in found:
+        per = f["plan"]["per_100k"]
+        rows.append(
+            f"| client work before the first create, at {f['requests']:,} | < 1.2 s per "
+            f"100,000 | {per:.2f} s | {'yes' if per < 1.2 else 'no'} |"
+        )
+    for name, what in (("run", "`run`"), ("generator", "generator job")):
+        ratio = large[name]["wall_seconds"] / small[name]["wall_seconds"]
+        times = large["requests"] / small["requests"]
+        rows.append(
+            f"| {what}: wall time at {large['requests']:,} over {small['requests']:,} "
+            f"| (shown) | {ratio:.1f}x for {times:.0f}x the requests | - |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def section(found: list[dict[str, Any]], command: str) -> str:
+    """The docs page's section on jobs."""
+    load = os.getloadavg()
+    text = (
+        f"{HEADING}\n\n"
+        f"Run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `{command}`: "
+        f"Python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} cores; "
+        f"load average after: {load[0]:.1f}. Generated requests of about 400 bytes each, "
+        "written compactly; the emulator on loopback in its own process "
+        "(`--process-seconds 0.5`), 100,000 requests per batch. Peak RSS is that of the "
+        "client's process alone (`wait4`), not the emulator's. The generator job spools its "
+        "requests beside its state file; `run` reads its requests file back.\n\n"
+        f"{_table(found)}\n"
+    )
+    if len(found) >= 2:
+        text += _targets(found) + "\n"
+    return text
+
+
+def write_docs(text: str) -> None:
+    """Keep the section for the page, and put it in the page now (before the notes)."""
+    SECTION.write_text(text)
+    page = DOCS_PAGE.read_text()
+    if HEADING in page:
+        start = page.index(HEADING)
+        end = page.find("\n## ", start + len(HEADING))
+        page = page[:start] + text + (page[end + 1 :] if end != -1 else "")
+    else:
+        notes = page.find("\n## Where a target is missed")
+        at = notes + 1 if notes != -1 else len(page)
+        page = page[:at] + text + "\n" + page[at:]
+    DOCS_PAGE.write_text(page)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.jobs_memory", description=__doc__)
     parser.add_argument("--sizes", default="200000,2000000", help="job sizes, comma separated")
     parser.add_argument("--max-requests", type=int, default=100_000, help="requests per part")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per process")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--docs", action="store_true", help="write the docs page's section")
     parser.add_argument("--child", nargs=3, metavar=("TASK", "COUNT", "PATH"), help="internal")
     options = parser.parse_args(argv)
     if options.child:
@@ -251,8 +324,12 @@ def main(argv: list[str] | None = None) -> None:
             wall = large[name]["wall_seconds"] / small[name]["wall_seconds"]
             large[name]["rss_growth_mb"], large[name]["wall_ratio"] = growth, wall
     (options.out / "jobs.json").write_text(json.dumps(found, indent=1) + "\n")
-    (options.out / "jobs.md").write_text(_table(found))
-    print(_table(found))
+    command = "python -m bench.jobs_memory " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = section(found, command.strip())
+    (options.out / "jobs.md").write_text(text)
+    if options.docs:
+        write_docs(text)
+    print(text)
 
 
 if __name__ == "__main__":
