@@ -216,11 +216,14 @@ def test_input_order_and_resubmission_come_from_the_file(
     assert emulator.stats.create_calls == 4
 
 
-def test_a_spool_folder_that_cannot_be_written_is_an_error_before_anything_is_sent(
+def test_a_state_folder_that_cannot_be_written_is_an_error_before_anything_is_sent(
     client: Client, emulator: Emulator, tmp_path: Path
 ) -> None:
     from anthropic_batches._state import JobStateError
 
-    with pytest.raises(JobStateError, match="spool"):
+    with pytest.raises(JobStateError, match="not writable"):
         Job(client, [req("a")], state_path=tmp_path / "missing" / "s.json")
+    path = write(tmp_path / "in.jsonl", [req("a")])
+    with pytest.raises(JobStateError, match="not writable"):
+        Job.from_file(client, path, state_path=tmp_path / "missing" / "s.json")
     assert emulator.stats.requests == 0

@@ -112,6 +112,9 @@ class AsyncJob:
         account = (client.base_url, key_fingerprint(client))
         if loaded is not None and self.state_path is not None:
             loaded.check_account(*account, self.state_path)
+        folder = self.state_path.parent if self.state_path is not None else None
+        if folder is not None and not os.access(folder, os.W_OK | os.X_OK):
+            raise JobStateError(self.state_path or "", "its folder is missing or not writable")
         spool = None if self.state_path is None else spool_path(self.state_path)
         try:
             self.parts: list[JobPart] = split_requests(
