@@ -232,7 +232,7 @@ class RequestsFile(Iterator[dict[str, Any]]):
                 if on_lines is not None and number % every == 0:
                     on_lines(number)
                 line = raw.rstrip(b"\r\n")
-                if not line.strip():
+                if not line or line.isspace():
                     continue
                 checked, encoded, reasons = check_line(
                     number, line, checker, self.max_bytes, decoder

@@ -292,7 +292,9 @@ def _plan(
     for index, item in enumerate(items):
         if builder is None:
             builder = _PartBuilder(index, item)
-        elif not builder.fits(item.encoded, max_requests, max_bytes):
+        elif (
+            builder.count >= max_requests or builder.size + 1 + len(item.encoded) > max_bytes
+        ):  # `_PartBuilder.fits`, written out: this runs once per request
             parts.append(builder.build(len(parts), source))
             builder = _PartBuilder(index, item)
         builder.add(item)
