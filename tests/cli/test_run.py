@@ -402,5 +402,6 @@ def test_large_jobs_show_checking_and_uploading(
     ran = cli("run", str(src), "-o", str(tmp_path / "o.jsonl"), "--poll-interval", "0.01")
     assert ran.code == 0, ran.err
     assert f"checking {src}" in ran.err
+    assert "checked 3 lines in" in ran.err
     assert "uploading part 1 of 1 (0.0 MB)" in ran.err
     assert "counts a batch's requests only when the whole batch ends" in ran.err

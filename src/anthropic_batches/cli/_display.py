@@ -85,6 +85,7 @@ class JobDisplay:
         self._noted = False
         self._checking: Progress | None = None
         self._checking_task: TaskID | None = None
+        self._lines = 0
 
     @contextlib.contextmanager
     def checking(self, path: Path) -> Iterator[None]:
@@ -114,10 +115,12 @@ class JobDisplay:
             if self._checking is not None:
                 self._checking.stop()
                 self._checking = self._checking_task = None
-        self.settings.info(f"checked in {duration(time.monotonic() - started)}")
+        lines = f"{self._lines:,} lines " if self._lines else ""
+        self.settings.info(f"checked {lines}in {duration(time.monotonic() - started)}")
 
     def lines_checked(self, lines: int) -> None:
         """How many lines of the requests file were checked so far."""
+        self._lines = lines
         if self._checking is not None and self._checking_task is not None:
             self._checking.update(self._checking_task, description=f"checking {lines:,} lines")
 
