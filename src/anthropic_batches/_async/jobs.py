@@ -274,12 +274,13 @@ class AsyncJob:
 
     async def _not_submitted(self, index: int) -> None:
         """A create the API refused, or that never reached it, made no batch: forget it was
-        started; a state file with no batch in it is removed (a refused run leaves none)."""
+        started; a state file with no batch (nor any create cut off) in it is removed: a
+        refused run leaves none."""
         saved = self.state.parts[index]
         saved.submitting_at = saved.newest_before = None
         if self.state_path is None:
             return
-        if self.state.known_batch_ids():
+        if any(p.batch_id or p.submitting_at for p in self.state.parts):
             await self._save()
         else:
             async with self._save_lock:
