@@ -276,6 +276,9 @@ def chart(found: dict[str, Any], directory: Path) -> Path:
 #: profiles of the suite's own clients. Appended to the docs page.
 NOTES = Path(__file__).resolve().parent / "notes.md"
 
+#: The jobs benchmark's section, from its last `python -m bench.jobs_memory --docs` run.
+JOBS = Path(__file__).resolve().parent / "jobs.md"
+
 
 def page(found: dict[str, Any], tables: str, chart_path: Path) -> str:
     """The docs page: how the figures were made, the chart, the tables, the notes."""
@@ -289,5 +292,6 @@ def page(found: dict[str, Any], tables: str, chart_path: Path) -> str:
         f"Load average before and after: {found['load_before']} / {found['load_after']}.\n\n"
         f"![Benchmark chart](img/{chart_path.name})\n\n"
         f"{tables}\n"
+        f"{JOBS.read_text() + chr(10) if JOBS.exists() else ''}"
         f"{NOTES.read_text()}"
     )

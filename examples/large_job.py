@@ -75,15 +75,17 @@ async def main() -> None:
         print(f"{len(job.parts)} parts{' (resumed)' if job.resumed else ''}")
 
         files = PartFiles(OUT)
-        part_of = {cid: part for part in job.parts for cid in part.custom_ids}
-        left = {part.index: len(part) for part in job.parts}
+        # Results come part after part, every result of a part once: count them down.
+        saved = job.state.parts
+        coming = [part for part in job.parts if not saved[part.index].downloaded]
+        left = len(coming[0]) if coming else 0
         try:
             async for result in job.results():
                 files.write(result.json_line())
-                part = part_of[result.custom_id]
-                left[part.index] -= 1
-                if not left[part.index]:  # its last result: the state is saved after this
-                    files.part_done(part)
+                left -= 1
+                if not left:  # the part's last result: the state is saved after this
+                    files.part_done(coming.pop(0))
+                    left = len(coming[0]) if coming else 0
         finally:
             files.close()
 

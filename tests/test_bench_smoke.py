@@ -95,3 +95,28 @@ def test_bench_runs_at_a_tiny_size(tmp_path: Path) -> None:
     report = (tmp_path / "report.md").read_text()
     for name in names:
         assert name in report
+
+
+def test_jobs_memory_bench_runs_at_a_tiny_size(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    args = ["--sizes", "300,600", "--max-requests", "100", "--timeout", "120"]
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.jobs_memory", *args, "--out", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads((tmp_path / "jobs.json").read_text())
+    assert [f["requests"] for f in found] == [300, 600]
+    for figures in found:
+        for name in ("run", "generator"):
+            assert figures[name]["peak_rss_mb"] > 0
+            assert figures[name]["wall_seconds"] > 0
+        assert figures["plan"]["per_100k"] > 0
+    assert "rss_growth_mb" in found[-1]["run"]
+    assert "| 600 |" in (tmp_path / "jobs.md").read_text()

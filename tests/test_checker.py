@@ -269,12 +269,12 @@ def test_a_requests_file_is_checked_and_encoded_once_for_a_job(
     path.write_text("".join(json.dumps(r) + "\n" for r in lines))
     calls = _count_calls(monkeypatch)
     parts = split_requests(read_requests(path), max_requests=4)
-    bodies = [part.body() for part in parts]
     assert calls == {"check": 10, "encode": 10}
+    bodies = [part.body() for part in parts]  # lines not written compactly: encoded again
     assert [len(p) for p in parts] == [4, 4, 2]
     # What is sent for each part is what `create` would send for its requests.
     for part, body in zip(parts, bodies, strict=True):
-        assert bytes(body) == bytes(encode_requests(part.requests, NEW))
+        assert bytes(body) == bytes(encode_requests(part.read_requests(), NEW))
         assert body.size == len(bytes(body)) == part.size
     sent = [r for body in bodies for r in json.loads(bytes(body))["requests"]]
     assert sent == lines
@@ -298,7 +298,7 @@ def test_requests_from_python_are_checked_and_encoded_once(
     requests = [req(f"r{i}") for i in range(5)] + [BatchRequest(**req("model"))]
     parts = split_requests(requests, max_requests=2)
     assert calls == {"check": 6, "encode": 6}
-    assert [r["custom_id"] for p in parts for r in p.requests] == [
+    assert [r["custom_id"] for p in parts for r in p.read_requests()] == [
         "r0",
         "r1",
         "r2",

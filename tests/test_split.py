@@ -28,8 +28,8 @@ def test_count_limit_keeps_order_and_every_request_once() -> None:
     parts = split_requests(requests, max_requests=4)
     assert [len(p) for p in parts] == [4, 4, 2]
     assert [p.start for p in parts] == [0, 4, 8]
-    assert [cid for p in parts for cid in p.custom_ids] == [f"r{i}" for i in range(10)]
-    assert [r for p in parts for r in p.requests] == requests
+    assert [cid for p in parts for cid in p.read_custom_ids()] == [f"r{i}" for i in range(10)]
+    assert [r for p in parts for r in p.read_requests()] == requests
 
 
 def test_byte_limit_fills_parts_up_to_the_exact_body_size() -> None:
@@ -37,7 +37,7 @@ def test_byte_limit_fills_parts_up_to_the_exact_body_size() -> None:
     three = body_size(requests[:3])
     parts = split_requests(requests, max_bytes=three)
     assert [len(p) for p in parts] == [3, 3, 3]
-    assert all(p.size == body_size(list(p.requests)) for p in parts)
+    assert all(p.size == body_size(p.read_requests()) for p in parts)
     parts = split_requests(requests, max_bytes=three - 1)
     assert [len(p) for p in parts] == [2, 2, 2, 2, 1]
 
@@ -46,7 +46,7 @@ def test_uneven_sizes_split_by_bytes_and_count_together() -> None:
     requests = [req(i, "x" * (10 if i % 2 else 400)) for i in range(12)]
     parts = split_requests(requests, max_requests=3, max_bytes=1100)
     assert all(len(p) <= 3 and p.size <= 1100 for p in parts)
-    assert [r for p in parts for r in p.requests] == requests
+    assert [r for p in parts for r in p.read_requests()] == requests
 
 
 def test_one_request_bigger_than_the_byte_limit_is_refused() -> None:
@@ -96,7 +96,7 @@ def test_empty_job_and_bad_arguments() -> None:
 
 def test_models_and_generators_are_accepted() -> None:
     parts = split_requests(BatchRequest(**req(i)) for i in range(3))
-    assert parts[0].custom_ids == ("r0", "r1", "r2")
+    assert parts[0].read_custom_ids() == ["r0", "r1", "r2"]
 
 
 def test_digest_follows_the_content() -> None:

@@ -55,10 +55,9 @@ def test_create_wait_results_and_a_two_part_job_under_trio(
             )
             await job.submit()
             seen["parts"] = [b.processing_status for b in await job.wait(timeout=30)]
-            ordered = await job.results_in_input_order()
             seen["job"] = [
                 r.custom_id
-                for r in ordered
+                async for r in job.results_in_input_order()
                 if isinstance(r, BatchResult) and isinstance(r.result, SucceededResult)
             ]
             seen["batch"] = batch.id

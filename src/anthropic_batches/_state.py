@@ -15,14 +15,15 @@ import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ._exceptions import BatchesError
-from ._facts import ENDED, error_type_for_status
+from ._facts import ENDED
 from ._joins import FailedRequest, failure_record
-from ._models import BatchResult, MessageBatch
+from ._models import BatchResult
+from ._resume import UnrecordedBatchMatch, cut_off_since, refusal_may_mean_ended
 from ._split import JobPart, job_digest
 from ._usage import UsageSummary
 
@@ -69,6 +70,8 @@ class PartState:
         first_custom_id: The `custom_id` of its first request.
         last_custom_id: The `custom_id` of its last request.
         digest: The digest of its serialized requests.
+        offset: Where its first line starts in the job's input file (bytes).
+        end: Where its last line ends (bytes).
         batch_id: The batch it was submitted as, once the API has answered the create.
         submitting_at: When a create was started, set before the create and kept after it;
             set with no `batch_id`, it means a create was cut off before its answer came.
@@ -86,6 +89,8 @@ class PartState:
     first_custom_id: str
     last_custom_id: str
     digest: str
+    offset: int | None = None
+    end: int | None = None
     batch_id: str | None = None
     submitting_at: str | None = None
     newest_before: str | None = None
@@ -101,9 +106,11 @@ class PartState:
             index=part.index,
             start=part.start,
             stop=part.stop,
-            first_custom_id=part.custom_ids[0],
-            last_custom_id=part.custom_ids[-1],
+            first_custom_id=part.first_custom_id,
+            last_custom_id=part.last_custom_id,
             digest=part.digest,
+            offset=part.offset,
+            end=part.end,
         )
 
     @property
@@ -124,13 +131,20 @@ class PartDownload:
         part: The part being downloaded.
         batch_id: Its batch.
         path: The state file, for the error message.
+        custom_ids: The part's `custom_id`s; by default read back from its byte range.
     """
 
     def __init__(
-        self, part: JobPart, batch_id: str, path: str | os.PathLike[str] | None = None
+        self,
+        part: JobPart,
+        batch_id: str,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        custom_ids: Iterable[str] | None = None,
     ) -> None:
         self.part, self.batch_id, self.path = part, batch_id, path
-        self.expected = frozenset(part.custom_ids)
+        ids = custom_ids if custom_ids is not None else part.read_custom_ids()
+        self.expected = frozenset(ids)
         self.usage = UsageSummary()
         self.failed: list[FailedRequest] = []
 
@@ -169,6 +183,10 @@ class JobState:
         parts: One `PartState` per part, in order.
         created_at: When the job state was first written (RFC 3339).
         updated_at: When it was last written.
+        source: The file the parts are byte ranges of (the requests file, or a spool file).
+        base_url: The API address the job was submitted to.
+        key_fingerprint: A short SHA-256 of the credential it was submitted with (never the
+            credential itself): a job resumed with another key is refused before any call.
     """
 
     digest: str
@@ -177,16 +195,66 @@ class JobState:
     parts: list[PartState]
     created_at: str = field(default_factory=_now)
     updated_at: str = field(default_factory=_now)
+    source: str | None = None
+    base_url: str | None = None
+    key_fingerprint: str | None = None
 
     @classmethod
-    def for_parts(cls, parts: Sequence[JobPart], api_version: str) -> JobState:
+    def for_parts(
+        cls,
+        parts: Sequence[JobPart],
+        api_version: str,
+        *,
+        base_url: str | None = None,
+        key_fingerprint: str | None = None,
+    ) -> JobState:
         """A fresh state for a job that has not been submitted."""
         return cls(
             digest=job_digest(parts),
             api_version=api_version,
             requests=sum(len(p) for p in parts),
             parts=[PartState.for_part(p) for p in parts],
+            source=parts[0].source.path if parts else None,
+            base_url=base_url,
+            key_fingerprint=key_fingerprint,
         )
+
+    @property
+    def finished(self) -> bool:
+        """Whether every part was downloaded: nothing is left to ask the API."""
+        return all(p.downloaded for p in self.parts)
+
+    def check_account(
+        self, base_url: str, key_fingerprint: str, path: str | os.PathLike[str]
+    ) -> None:
+        """Refuse to resume, before any call, a job submitted to another server or with
+        another credential (its batches cannot be seen from here). A finished job needs no
+        call, and is let through.
+
+        Raises:
+            JobStateError: The base URL or the credential differ from the state's.
+        """
+        if self.finished:
+            return
+        if self.base_url is not None and self.base_url != base_url:
+            reason = f"its batches are on another server ({self.base_url}, not {base_url})"
+        elif self.key_fingerprint is not None and self.key_fingerprint != key_fingerprint:
+            reason = (
+                "its batches were created with another API key (fingerprint "
+                f"{self.key_fingerprint}, this key's is {key_fingerprint}): another account"
+            )
+        else:
+            return
+        raise JobStateError(
+            path, f"this state belongs to another account or server: {reason}; nothing was sent"
+        )
+
+    def refresh_places(self, parts: Sequence[JobPart]) -> None:
+        """Record where the parts are now (the same requests, which may sit elsewhere in a
+        file rewritten with other spacing)."""
+        self.source = parts[0].source.path if parts else self.source
+        for saved, part in zip(self.parts, parts, strict=True):
+            saved.offset, saved.end = part.offset, part.end
 
     def check_matches(
         self, parts: Sequence[JobPart], api_version: str, path: str | os.PathLike[str]
@@ -295,70 +363,6 @@ class JobState:
         It blocks while the file and its folder are synced to disk.
         """
         atomic_write(Path(path), self.encode())
-
-
-#: Error types of a refused cancel that may mean the batch has ended meanwhile.
-_MAY_HAVE_ENDED = frozenset({"invalid_request_error", "conflict_error"})
-
-
-def refusal_may_mean_ended(status_code: int) -> bool:
-    """Whether the API's refusal of a cancel may mean the batch has ended meanwhile (the
-    API documents no status for that case), so reading the batch can tell; others
-    (authentication, permission, not found, rate limit, server errors) say nothing of it."""
-    return error_type_for_status(status_code) in _MAY_HAVE_ENDED
-
-
-#: How far the API's clock may be behind this machine's, for `cut_off_since`.
-CLOCK_SKEW = timedelta(minutes=5)
-
-
-def cut_off_since(submitting_at: str | None) -> datetime | None:
-    """The earliest a batch made by a create started at `submitting_at` can say it was
-    created (less a margin for clock skew), or `None` when the time cannot be read."""
-    try:
-        return datetime.fromisoformat(submitting_at or "") - CLOCK_SKEW
-    except ValueError:
-        return None
-
-
-class UnrecordedBatchMatch:
-    """Which listed batch a create cut off before its answer was recorded had made (I/O-free).
-
-    A process killed after the API created a batch but before the state was saved would
-    otherwise submit the part again. The API takes no idempotency key, so the batch is
-    recognised by what is known of it: listed after the newest batch seen just before the
-    create (the caller lists only those), or created `since` the create started; as many
-    requests as the part; and not one of the job's batches. Only a single such batch is
-    taken: with more (another process creating batches of the same size at the same
-    moment), which one is the part's cannot be told.
-
-    Feed it the listed batches, newest first, while `feed` returns true; then read `batch`.
-
-    Args:
-        known: The batch ids the job has recorded.
-        size: How many requests the part holds.
-        since: When given, batches created before it are not the create's.
-    """
-
-    def __init__(self, *, known: Iterable[str], size: int, since: datetime | None = None):
-        self.known = frozenset(known)
-        self.size = size
-        self.since = since
-        self.candidates: list[MessageBatch] = []
-
-    def feed(self, batch: MessageBatch) -> bool:
-        """Look at the next batch listed; returns whether batches listed after it (older
-        ones) may still match."""
-        if self.since is not None and batch.created_at < self.since:
-            return False
-        if batch.id not in self.known and batch.request_counts.total == self.size:
-            self.candidates.append(batch)
-        return True
-
-    @property
-    def batch(self) -> MessageBatch | None:
-        """The one batch that matches, or `None` when none or several do."""
-        return self.candidates[0] if len(self.candidates) == 1 else None
 
 
 def atomic_write(path: Path, data: bytes) -> None:

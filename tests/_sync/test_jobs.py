@@ -95,7 +95,7 @@ def test_over_the_count_limit_every_result_comes_once_in_input_order(
     assert job_emulator.stats.create_calls == 5
     results = collect(job)
     assert sorted(r.custom_id for r in results) == [r["custom_id"] for r in requests]
-    ordered = job.results_in_input_order()
+    ordered = [r for r in job.results_in_input_order()]
     assert [r.custom_id for r in ordered] == [r["custom_id"] for r in requests]
     assert all(isinstance(r, BatchResult) for r in ordered)
     assert job.usage.counts == {"succeeded": 23}
@@ -299,7 +299,7 @@ def test_resubmit_failed_requests(job_client: Client, job_emulator: Emulator) ->
     assert job.usage.counts == {"succeeded": 2, "errored": 3}
     assert custom_ids(job.failed_requests()) == ["fail-1", "busy-1", "busy-2"]
     retry = job.resubmit(retryable_only=True)
-    assert custom_ids(retry.requests) == ["busy-1", "busy-2"]
+    assert custom_ids(retry.part_requests(0)) == ["busy-1", "busy-2"]
     results = collect(retry)
     assert {r.custom_id: r.result.type for r in results} == {
         "busy-1": "succeeded",
@@ -371,6 +371,6 @@ def test_cancel_ends_the_batches_with_canceled_results(
 
 def test_in_input_order_marks_inputs_with_no_result(job_client: Client) -> None:
     job = Job(job_client, [req("a"), req("b")], **FAST)
-    ordered = job.results_in_input_order()
+    ordered = [r for r in job.results_in_input_order()]
     assert [r.custom_id for r in ordered] == ["a", "b"]
     assert not any(isinstance(r, Missing) for r in ordered)

@@ -236,8 +236,13 @@ def test_file_problems_speak_in_flags_and_name_the_field_once(
     src = write_requests(
         tmp_path / "in.jsonl", [request("a", temperature=0.5), request("b", max_tokens=0)]
     )
-    ran = cli("submit", str(src))
-    assert ran.code == 3
+    for command in ("submit", "run"):
+        ran = cli(command, str(src), *(["-o", str(tmp_path / "out.jsonl")] * (command == "run")))
+        assert ran.code == 3, (command, ran.err)
+        check_flag_words(ran, src)
+
+
+def check_flag_words(ran: Ran, src: Path) -> None:
     assert f"{src}:1: params.temperature: not accepted under --api-version" in ran.err
     assert f"--api-version {OLD_API_VERSION} still accepts it" in ran.err
     assert f"{src}:2: params.max_tokens: must be at least 1" in ran.err

@@ -277,3 +277,131 @@ def test_cancel_on_interrupt_goes_on_past_a_batch_that_ended_during_the_interrup
     assert "Traceback" not in ran.err
     assert [p["status"] for p in ids] == ["ended", "canceling"]
     assert emulator.get(KEY, first_id, clock.now()).cancel_at is None
+
+
+def test_an_output_that_is_a_directory_is_refused_before_any_create(
+    cli: Callable[..., Ran], emulator: Emulator, tmp_path: Path
+) -> None:
+    src = write_requests(tmp_path / "in.jsonl", [request("a")])
+    ran = cli("run", str(src), "-o", str(tmp_path), "--poll-interval", "0.01")
+    assert ran.code != 0
+    assert "is a directory" in ran.err
+    assert emulator.stats.requests == 0
+    assert emulator.stats.create_calls == 0
+    assert list(tmp_path.iterdir()) == [src]  # and no state file
+
+
+def test_a_state_file_in_a_missing_folder_is_refused_before_any_create(
+    cli: Callable[..., Ran], emulator: Emulator, tmp_path: Path
+) -> None:
+    src = write_requests(tmp_path / "in.jsonl", [request("a")])
+    out = tmp_path / "out.jsonl"
+    state = tmp_path / "nowhere" / "job.state.json"
+    ran = cli("run", str(src), "-o", str(out), "--state", str(state))
+    assert ran.code != 0
+    assert "does not exist" in ran.err
+    assert emulator.stats.requests == 0
+
+
+def test_a_binary_input_is_refused_before_any_call(
+    cli: Callable[..., Ran], emulator: Emulator, tmp_path: Path
+) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\x00\x01\x02 not text\n")
+    ran = cli("run", str(src), "-o", str(tmp_path / "out.jsonl"))
+    assert ran.code != 0
+    assert "not a text file" in ran.err
+    assert emulator.stats.requests == 0
+
+
+def test_a_run_refused_by_the_api_leaves_no_state_file(
+    cli: Callable[..., Ran], emulator: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    src = write_requests(tmp_path / "in.jsonl", [request("a")])
+    out = tmp_path / "out.jsonl"
+    calls = iter(range(1000))
+    # The list before the create is answered; the create (and its retries) get a 429.
+    monkeypatch.setattr(emulator, "draw_fault", lambda: None if next(calls) == 0 else 429)
+    ran = cli("run", str(src), "-o", str(out))
+    assert ran.code != 0
+    assert emulator.stats.create_calls >= 1
+    assert emulator.stats.faults[429] == emulator.stats.create_calls
+    assert not (tmp_path / "out.jsonl.state.json").exists()
+    assert not out.exists()
+
+
+def test_a_wrong_key_leaves_no_state_file(
+    cli: Callable[..., Ran], server: Any, tmp_path: Path
+) -> None:
+    src = write_requests(tmp_path / "in.jsonl", [request("a")])
+    out = tmp_path / "out.jsonl"
+    ran = cli(
+        "run",
+        str(src),
+        "-o",
+        str(out),
+        "--api-key",
+        "sk-wrong",
+        "--base-url",
+        server.base_url,
+        auth=False,
+    )
+    assert ran.code != 0
+    assert "401" in ran.err or "authentication" in ran.err.lower()
+    assert not (tmp_path / "out.jsonl.state.json").exists()
+
+
+def test_a_run_with_a_connection_refused_leaves_no_state_file(
+    cli: Callable[..., Ran], tmp_path: Path
+) -> None:
+    src = write_requests(tmp_path / "in.jsonl", [request("a")])
+    out = tmp_path / "out.jsonl"
+    argv = ["run", str(src), "-o", str(out), "--api-key", KEY]
+    ran = cli(*argv, "--base-url", "http://127.0.0.1:9", auth=False)
+    assert "onnect" in ran.err
+    assert ran.code != 0, ran.err
+    assert not (tmp_path / "out.jsonl.state.json").exists()
+
+
+def test_resuming_with_another_key_is_refused_before_any_call_unless_finished(
+    cli: Callable[..., Ran], emulator: Emulator, server: Any, tmp_path: Path
+) -> None:
+    src = write_requests(tmp_path / "in.jsonl", [request("a"), request("b")])
+    out = tmp_path / "out.jsonl"
+    state = tmp_path / "job.state.json"
+    args = ["run", str(src), "-o", str(out), "--state", str(state), "--poll-interval", "0.01"]
+    ran = cli(*args)
+    assert ran.code == 0, ran.err
+    saved = json.loads(state.read_text())
+    assert saved["base_url"] == server.base_url
+    assert KEY not in state.read_text()
+    calls = emulator.stats.requests
+    # Finished: its summary needs no call, under any key.
+    other = [*args, "--api-key", "sk-other", "--base-url", server.base_url]
+    ran = cli(*other, auth=False)
+    assert ran.code == 0, ran.err
+    assert "Job done" in ran.err
+    assert emulator.stats.requests == calls
+    # Unfinished: refused before any call, naming the other account.
+    for part in saved["parts"]:
+        part["downloaded"] = False
+    state.write_text(json.dumps(saved))
+    ran = cli(*other, auth=False)
+    assert ran.code != 0
+    assert "another account or server" in ran.err
+    assert emulator.stats.requests == calls
+
+
+def test_large_jobs_show_checking_and_uploading(
+    cli: Callable[..., Ran], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from anthropic_batches.cli import _display
+
+    monkeypatch.setattr(_display, "LARGE_BYTES", 1)
+    src = write_requests(tmp_path / "in.jsonl", [request(f"r{i}") for i in range(3)])
+    ran = cli("run", str(src), "-o", str(tmp_path / "o.jsonl"), "--poll-interval", "0.01")
+    assert ran.code == 0, ran.err
+    assert f"checking {src}" in ran.err
+    assert "checked 3 lines in" in ran.err
+    assert "uploading part 1 of 1 (0.0 MB)" in ran.err
+    assert "counts a batch's requests only when the whole batch ends" in ran.err

@@ -86,7 +86,13 @@ def wait_for(condition: Callable[[], bool], proc: subprocess.Popen[Any], timeout
 
 
 def check_after_kill(
-    out: Path, state_path: Path, emulator: Emulator, wanted: list[str], key: str, tally: Tally
+    src: Path,
+    out: Path,
+    state_path: Path,
+    emulator: Emulator,
+    wanted: list[str],
+    key: str,
+    tally: Tally,
 ) -> None:
     """What a user finds after a crash: a readable state, an output complete or absent, and
     in the partial file, up to the size the state recorded, exactly the downloaded parts."""
@@ -105,6 +111,11 @@ def check_after_kill(
         assert sorted(whole_lines(kept)) == sorted(downloaded)
     known = {p.batch_id for p in state.parts if p.batch_id}
     assert known <= set(emulator.batch_ids(key))
+    # Each part is a byte range of the requests file, recorded in the state.
+    data = src.read_bytes()
+    for p in state.parts:
+        assert p.offset is not None and p.end is not None
+        assert whole_lines(data[p.offset : p.end]) == wanted[p.start : p.stop]
 
 
 def parts_to_download(state_path: Path, parts: int) -> int:
@@ -222,7 +233,7 @@ def test_run_killed_at_random_points_resumes_exactly_once(
             tally.runs += 1
             if code == -signal.SIGKILL:
                 tally.kills[phase] += 1
-                check_after_kill(out, state_path, emulator, wanted, key, tally)
+                check_after_kill(src, out, state_path, emulator, wanted, key, tally)
             else:  # it finished (the last run of a job, or before its kill point): check it
                 assert code == 0, run.log.read_text()
                 tally.finished += 1

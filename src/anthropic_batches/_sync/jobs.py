@@ -4,27 +4,35 @@ A job cuts its requests into as few batches as the limits allow, submits each pa
 polls them until every one has ended, and streams every result as one iterator. With a state
 file it survives a crash or Ctrl-C: a re-run never submits a part that already has a batch id
 and never downloads a part already downloaded, since the state is saved after every change.
+
+Its memory does not grow with its size: the requests are read once, as they are checked, and
+each part is a byte range of a file (the requests file, or a spool file the requests of any
+other iterable are written to), read back only while it is submitted or joined to its results.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import os
 import time
-from collections.abc import Iterator, Iterable, Sequence
+from collections.abc import Iterator, Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .._exceptions import APIStatusError, BadRequestError, NotFoundError
+from .._exceptions import APIConnectionError, APIStatusError, BadRequestError, NotFoundError
 from .._facts import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
-from .._joins import Missing, results_in_input_order
+from .._joins import Missing
 from .._models import BatchResult, MessageBatch
 from .._progress import JobProgress, ProgressCallback, job_progress
+from .._requests_file import read_requests
+from .._resume import key_fingerprint, nothing_created, spool_path
 from .._split import JobPart, RequestLike, split_requests
 from .._state import (
     JobState,
+    JobStateError,
     PartDownload,
     PartState,
     UnrecordedBatchMatch,
@@ -47,14 +55,20 @@ class Job:
     """A job of any number of requests, run as one or more batches.
 
     Creating a job checks every request (as `create` does, with `custom_id` unique across the
-    whole job) and splits them; nothing is sent until `submit()` or `wait()`.
+    whole job) and splits them; nothing is sent until `submit()` or `wait()`. The requests
+    are read once and not kept: they are written, as they are checked, to a spool file beside
+    the state file (`STATE.requests.jsonl`; a temporary file without one), and each part is
+    read back from it when it is submitted. For a requests file, `from_file` reads the file
+    itself back instead.
 
     Args:
         client: The client to send through.
-        requests: `BatchRequest` models or dicts `{"custom_id": ..., "params": {...}}`.
+        requests: `BatchRequest` models or dicts `{"custom_id": ..., "params": {...}}`: any
+            iterable (a list, a generator, a database cursor), read once.
         state_path: A file recording which part went to which batch and what was downloaded.
-            If it exists, the job resumes from it (and refuses a different set of requests).
-            It is read here, and written from the first submit on.
+            If it exists, the job resumes from it (and refuses a different set of requests,
+            or one submitted to another server or with another API key).
+            It is read here, and written from the first create on.
         max_requests: The most requests per batch (the API's limit: 100,000).
         max_bytes: The largest create body per batch (the API's limit: 256 MB).
         poll_interval: Seconds between the first polls of each batch; the interval grows.
@@ -63,7 +77,8 @@ class Job:
 
     Raises:
         BatchValidationError: Some requests are not acceptable; it lists every one and why.
-        JobStateError: `state_path` is unreadable or belongs to a different job.
+        JobStateError: `state_path` is unreadable, belongs to a different job, or its folder
+            cannot take the spool file.
 
     Example:
         ```python
@@ -91,18 +106,82 @@ class Job:
         self._limits = {"max_requests": max_requests, "max_bytes": max_bytes}
         self._polling = {"poll_interval": poll_interval, "max_poll_interval": max_poll_interval}
         self.on_progress = on_progress
-        self.parts: list[JobPart] = split_requests(
-            requests, api_version=client.api_version, **self._limits
-        )
         self.state_path = Path(state_path) if state_path is not None else None
+        # Read first: a state of another job, server or key is refused before the pass.
         loaded = JobState.load(self.state_path) if self.state_path is not None else None
+        account = (client.base_url, key_fingerprint(client))
+        if loaded is not None and self.state_path is not None:
+            loaded.check_account(*account, self.state_path)
+        folder = self.state_path.parent if self.state_path is not None else None
+        if folder is not None and not os.access(folder, os.W_OK | os.X_OK):
+            raise JobStateError(self.state_path or "", "its folder is missing or not writable")
+        spool = None if self.state_path is None else spool_path(self.state_path)
+        try:
+            self.parts: list[JobPart] = split_requests(
+                requests, api_version=client.api_version, spool=spool, **self._limits
+            )
+        except OSError as exc:
+            where = spool or "the temporary folder"
+            raise JobStateError(where, f"cannot write the spool file: {exc}") from None
         if loaded is not None:
             loaded.check_matches(self.parts, client.api_version, self.state_path or "")
+            loaded.refresh_places(self.parts)
         self.resumed = loaded is not None
-        self.state = loaded or JobState.for_parts(self.parts, client.api_version)
+        self.state = loaded or JobState.for_parts(
+            self.parts, client.api_version, base_url=account[0], key_fingerprint=account[1]
+        )
         self._batches: dict[int, MessageBatch] = {}
         self._started = time.monotonic()
         self._save_lock = Lock()
+
+    @classmethod
+    def from_file(
+        cls,
+        client: Client,
+        path: str | os.PathLike[str],
+        *,
+        state_path: str | os.PathLike[str] | None = None,
+        max_requests: int = MAX_BATCH_REQUESTS,
+        max_bytes: int = MAX_BATCH_BYTES,
+        poll_interval: float = 1.0,
+        max_poll_interval: float = 60.0,
+        on_progress: ProgressCallback | None = None,
+        on_lines: Callable[[int], object] | None = None,
+    ) -> Job:
+        """A job of the requests in a `.jsonl` file (one request object per line).
+
+        The file is read once, in one streaming pass that checks every line and records each
+        part's byte range; each part is read back from the file when it is submitted, and
+        refused if the file changed since (nothing of it is sent). Nothing is spooled.
+
+        Args:
+            client: The client to send through.
+            path: The requests file (see `read_requests`).
+            state_path: As for `Job`.
+            max_requests: As for `Job`.
+            max_bytes: As for `Job`.
+            poll_interval: As for `Job`.
+            max_poll_interval: As for `Job`.
+            on_progress: As for `Job`.
+            on_lines: Called with the number of lines checked so far, every 100,000 lines.
+
+        Raises:
+            RequestsFileError: The file cannot be read or has bad lines (all listed).
+            JobStateError: As for `Job`.
+        """
+        source = read_requests(
+            path, api_version=client.api_version, max_bytes=max_bytes, on_lines=on_lines
+        )
+        return cls(
+            client,
+            source,
+            state_path=state_path,
+            max_requests=max_requests,
+            max_bytes=max_bytes,
+            poll_interval=poll_interval,
+            max_poll_interval=max_poll_interval,
+            on_progress=on_progress,
+        )
 
     def __repr__(self) -> str:
         n = len(self.parts)
@@ -110,10 +189,15 @@ class Job:
 
     # -- reading the job ----------------------------------------------------------------------
 
+    def part_requests(self, index: int) -> list[dict[str, Any]]:
+        """One part's requests, read back from its byte range of the input (dicts, in input
+        order); the job keeps none in memory. It reads a file: a blocking call."""
+        return self.parts[index].read_requests()
+
     @property
-    def requests(self) -> list[RequestLike]:
-        """Every request of the job, in input order."""
-        return [request for part in self.parts for request in part.requests]
+    def finished(self) -> bool:
+        """Whether every part's results were downloaded (by this run or an earlier one)."""
+        return self.state.finished
 
     @property
     def batch_ids(self) -> list[str | None]:
@@ -151,6 +235,9 @@ class Job:
         part, saved = self.parts[index], self.state.parts[index]
         if saved.batch_id is not None:
             return saved.batch_id
+        # Read back, and checked against the part's digest, before any call: an input
+        # changed since the job was split is refused with nothing sent.
+        body = run_blocking(part.body)
         if saved.submitting_at is not None:
             found = self._unrecorded_batch(index, saved)
             if found is not None:
@@ -168,16 +255,36 @@ class Job:
                 index,
                 saved.submitting_at,
             )
-        # Where the batch list stood, so that a create cut off before its answer is recorded
-        # can be found again among the batches listed after this one (see _unrecorded_batch).
-        newest = self._client.messages.batches.list(limit=1)
-        saved.newest_before = newest.data[0].id if newest.data else ""
-        saved.submitting_at = datetime.now(UTC).isoformat()
-        self._save()
-        # Checked and encoded once, when the job was split: sent as it is.
-        batch = self._client.messages.batches._create_body(part.body())
+        try:
+            # Where the batch list stood, so that a create cut off before its answer is
+            # recorded can be found again among the batches listed after this one (see
+            # _unrecorded_batch).
+            newest = self._client.messages.batches.list(limit=1)
+            saved.newest_before = newest.data[0].id if newest.data else ""
+            saved.submitting_at = datetime.now(UTC).isoformat()
+            self._save()
+            # Checked and encoded once, when the job was split: sent as it is.
+            batch = self._client.messages.batches._create_body(body)
+        except (APIStatusError, APIConnectionError) as exc:
+            if nothing_created(exc):
+                self._not_submitted(index)
+            raise
         self._recorded(index, batch)
         return batch.id
+
+    def _not_submitted(self, index: int) -> None:
+        """A create the API refused, or that never reached it, made no batch: forget it was
+        started; a state file with no batch (nor any create cut off) in it is removed: a
+        refused run leaves none."""
+        saved = self.state.parts[index]
+        saved.submitting_at = saved.newest_before = None
+        if self.state_path is None:
+            return
+        if any(p.batch_id or p.submitting_at for p in self.state.parts):
+            self._save()
+        else:
+            with self._save_lock:
+                run_blocking(self.state_path.unlink, missing_ok=True)
 
     def _recorded(self, index: int, batch: MessageBatch) -> None:
         saved = self.state.parts[index]
@@ -314,41 +421,63 @@ class Job:
         ]
         batches = self._wait_parts(wanted, timeout) if wanted else []
         for part, batch in zip(wanted, batches, strict=True):
-            download = PartDownload(part, batch.id, self.state_path)
-            with self._client.messages.batches.results(batch) as stream:
-                for result in stream:
-                    download.add(result)  # refuses a result of another part's request
-                    yield result
-            download.record(self.state.parts[part.index])
-            self._save()
+            custom_ids = run_blocking(part.read_custom_ids)
+            for result in self._download(part, batch, custom_ids):
+                yield result
 
-    def results_in_input_order(self) -> list[BatchResult | Missing]:
+    def _download(
+        self, part: JobPart, batch: MessageBatch, custom_ids: list[str]
+    ) -> Iterator[BatchResult]:
+        download = PartDownload(part, batch.id, self.state_path, custom_ids=custom_ids)
+        with self._client.messages.batches.results(batch) as stream:
+            for result in stream:
+                download.add(result)  # refuses a result of another part's request
+                yield result
+        download.record(self.state.parts[part.index])
+        self._save()
+
+    def results_in_input_order(
+        self, *, timeout: float | None = None
+    ) -> Iterator[BatchResult | Missing]:
         """Every result, lined up with the inputs: a `Missing` where an input has no result.
 
-        Downloads every part, including those an earlier run downloaded, and holds all the
-        results in memory.
+        Part by part (including those an earlier run downloaded): a part's results are
+        gathered, then handed out in the order of its requests, read back from the input. So
+        memory holds one part's results at most, whatever the size of the job.
+
+        Args:
+            timeout: Give up waiting after this many seconds.
+
+        Raises:
+            WaitTimeoutError: `timeout` passed before every batch ended.
         """
-        found = {r.custom_id: r for r in self.results(include_downloaded=True)}
-        return results_in_input_order(self.requests, found)
+        batches = self._wait_parts(self.parts, timeout)
+        for part, batch in zip(self.parts, batches, strict=True):
+            custom_ids = run_blocking(part.read_custom_ids)
+            found = {r.custom_id: r for r in self._download(part, batch, custom_ids)}
+            for cid in custom_ids:
+                result = found.pop(cid, None)
+                yield result if result is not None else Missing(cid)
 
     # -- resubmitting -------------------------------------------------------------------------
 
     def failed_requests(self, *, retryable_only: bool = False) -> list[RequestLike]:
         """The requests whose results were `errored` or `expired`, in input order.
 
-        Known for the parts downloaded so far (by this run or an earlier one).
+        Known for the parts downloaded so far (by this run or an earlier one); read back
+        from the input part by part (a blocking call), only for the parts with a failure.
 
         Args:
             retryable_only: Keep expired results and only the errors worth trying again
                 (`overloaded_error`, `api_error`, ...), not errors in the request itself.
         """
-        failed = self.state.failed_custom_ids(retryable_only=retryable_only)
-        return [
-            request
-            for part in self.parts
-            for request, cid in zip(part.requests, part.custom_ids, strict=True)
-            if cid in failed
-        ]
+        return list(self._failed(retryable_only))
+
+    def _failed(self, retryable_only: bool) -> Iterator[RequestLike]:
+        for part, saved in zip(self.parts, self.state.parts, strict=True):
+            failed = {f.custom_id for f in saved.failed if f.retryable or not retryable_only}
+            if failed:
+                yield from part.read_matching(failed)
 
     def resubmit(
         self,
@@ -367,15 +496,16 @@ class Job:
         Raises:
             ValueError: No request failed, so there is nothing to resubmit.
         """
-        requests = self.failed_requests(retryable_only=retryable_only)
-        if not requests:
+        failed = self._failed(retryable_only)
+        first = next(failed, None)
+        if first is None:
             raise ValueError("no request failed: there is nothing to resubmit")
         mine = self.state_path.resolve() if self.state_path is not None else None
         if state_path is not None and Path(state_path).resolve() == mine:
             raise ValueError("the resubmitted job needs its own state file")
         return Job(
             self._client,
-            requests,
+            itertools.chain([first], failed),
             state_path=state_path,
             on_progress=self.on_progress,
             max_requests=self._limits["max_requests"],

@@ -91,10 +91,12 @@ class Settings:
             workspace_id=self.workspace_id,
         )
 
-    def requests_file(self, path: Path, max_bytes: int) -> RequestsFile:
+    def requests_file(
+        self, path: Path, max_bytes: int, on_lines: Callable[[int], object] | None = None
+    ) -> RequestsFile:
         """The requests file reader, its messages worded for the command line."""
         return RequestsFile(
-            os.fspath(path), self.api_version, max_bytes, spell_version=flag_version
+            os.fspath(path), self.api_version, max_bytes, on_lines, spell_version=flag_version
         )
 
     @property

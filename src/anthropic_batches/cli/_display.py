@@ -4,9 +4,14 @@ shown per batch, with the elapsed time and the time left before the earliest exp
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from types import TracebackType
 
+from rich.console import RenderableType
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -17,13 +22,21 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
 from .._async.jobs import AsyncJob
 from .._facts import RESULT_TYPES
 from .._models import MessageBatch
 from .._prices import PriceFileError
 from .._progress import JobProgress
+from .._split import JobPart
 from ._common import Settings
+
+#: A file or a part this large (bytes) is large: checking and uploading it is shown.
+LARGE_BYTES = 16 * 2**20
+
+#: Under the bar of a one-batch job: the bar cannot move until the batch ends.
+ONE_BATCH_NOTE = "the API counts a batch's requests only when the whole batch ends"
 
 
 def duration(seconds: float) -> str:
@@ -47,18 +60,84 @@ def progress_line(p: JobProgress) -> str:
     return text
 
 
+def _mb(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB"
+
+
+class _Bars(Progress):
+    """Rich's progress bars, with a note line under them."""
+
+    note = ""
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        yield self.make_tasks_table(self.tasks)
+        if self.note:
+            yield Text(self.note, style="dim")
+
+
 class JobDisplay:
     """Shows a job's progress events."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._progress: Progress | None = None
+        self._progress: _Bars | None = None
         self._task: TaskID | None = None
         self._last_ended = 0
+        self._noted = False
+        self._checking: Progress | None = None
+        self._checking_task: TaskID | None = None
+        self._lines = 0
+
+    @contextlib.contextmanager
+    def checking(self, path: Path) -> Iterator[None]:
+        """While a large requests file is checked, say so (with the lines checked so far)."""
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0
+        if size < LARGE_BYTES or self.settings.quiet:
+            yield
+            return
+        started = time.monotonic()
+        if self.settings.progress_bars:
+            self._checking = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                console=self.settings.console,
+                transient=True,
+            )
+            self._checking.start()
+            self._checking_task = self._checking.add_task(f"checking {escape(str(path))}")
+        else:
+            self.settings.info(f"checking {escape(str(path))} ({_mb(size)})")
+        try:
+            yield
+        finally:
+            if self._checking is not None:
+                self._checking.stop()
+                self._checking = self._checking_task = None
+        lines = f"{self._lines:,} lines " if self._lines else ""
+        self.settings.info(f"checked {lines}in {duration(time.monotonic() - started)}")
+
+    def lines_checked(self, lines: int) -> None:
+        """How many lines of the requests file were checked so far."""
+        self._lines = lines
+        if self._checking is not None and self._checking_task is not None:
+            self._checking.update(self._checking_task, description=f"checking {lines:,} lines")
+
+    def uploading(self, job: AsyncJob, part: JobPart) -> None:
+        """Before a large part's create: which part, and how big its body is."""
+        if part.size < LARGE_BYTES or job.state.parts[part.index].batch_id is not None:
+            return
+        text = f"uploading part {part.index + 1} of {len(job.parts)} ({_mb(part.size)})"
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, info=text)
+        else:
+            self.settings.info(text)
 
     def __enter__(self) -> JobDisplay:
         if self.settings.progress_bars:
-            self._progress = Progress(
+            self._progress = _Bars(
                 SpinnerColumn(),
                 TextColumn("batches ended"),
                 BarColumn(),
@@ -87,10 +166,21 @@ class JobDisplay:
             info = f"{p.ended_requests}/{p.total_requests} requests counted"
             if p.time_to_expiry is not None:
                 info += f", expires in {duration(p.time_to_expiry)}"
+            if p.total_parts == 1 and not p.done:
+                note = f"{ONE_BATCH_NOTE}; elapsed {duration(p.elapsed)}"
+                if p.time_to_expiry is not None:
+                    note += f", expires in {duration(p.time_to_expiry)}"
+                self._progress.note = note
+            else:
+                self._progress.note = ""
             self._progress.update(
                 self._task, total=p.total_parts, completed=p.ended_parts, info=info
             )
-        elif p.ended_parts != self._last_ended and all(part.batch_id for part in p.parts):
+            return
+        if p.total_parts == 1 and not self._noted and p.parts[0].batch_id and not p.done:
+            self._noted = True
+            self.settings.info(f"{ONE_BATCH_NOTE}: the counts move when it ends")
+        if p.ended_parts != self._last_ended and all(part.batch_id for part in p.parts):
             self._last_ended = p.ended_parts
             self.settings.info(progress_line(p))
 

@@ -23,10 +23,10 @@ from rich.markup import escape
 
 from .._async.jobs import AsyncJob
 from .._models import BatchResult
-from .._requests_file import read_requests
+from .._requests_file import FileProblem, RequestsFileError
 from .._split import JobPart
 from .._state import JobState, atomic_write
-from ._common import EXIT_INTERRUPTED, Settings
+from ._common import EXIT_INTERRUPTED, EXIT_USAGE, Settings
 from ._display import JobDisplay, print_summary
 
 
@@ -142,7 +142,6 @@ class OutputWriter:
         state: JobState,
         settings: Settings,
         *,
-        parts: Sequence[JobPart] = (),
         legacy_bytes: int | None = None,
     ) -> None:
         self.state = state
@@ -153,8 +152,8 @@ class OutputWriter:
         self._regular = True  # a device or pipe cannot be synced
         self._record: Path | None = None
         self._written: list[tuple[int, int]] = []
-        self._part_of = {cid: part for part in parts for cid in part.custom_ids}
-        self._left: dict[int, int] = {}
+        self._coming: list[JobPart] = []  # the parts whose results come, in order
+        self._left = 0
         if not self._owned:
             self._file = sys.stdout.buffer
             self.include_downloaded = True
@@ -192,17 +191,22 @@ class OutputWriter:
             self._written = []
             self._file = open(target, "wb")  # noqa: SIM115 - closed by close()
 
+    def expect(self, parts: Sequence[JobPart]) -> None:
+        """The parts whose results are about to be written, in the order they come (a job
+        hands out its results part after part, every result of a part once)."""
+        self._coming = list(reversed(parts))
+        self._left = len(self._coming[-1]) if self._coming else 0
+
     def write(self, result: BatchResult) -> None:
         """One result, one line, as the API gave it; after a part's last result, the part
         is made durable (see `part_done`)."""
         self._file.write(result.json_line() + b"\n")
-        part = self._part_of.get(result.custom_id)
-        if part is None:
+        if not self._coming:
             return
-        left = self._left.get(part.index, len(part)) - 1
-        self._left[part.index] = left
-        if left == 0:
-            self.part_done(part)
+        self._left -= 1
+        if self._left == 0:
+            self.part_done(self._coming.pop())
+            self._left = len(self._coming[-1]) if self._coming else 0
 
     def part_done(self, part: JobPart) -> None:
         """Make the part's lines durable, and record the size of the file that holds them,
@@ -252,41 +256,45 @@ async def run_job(
     cancel_on_interrupt: bool,
 ) -> int:
     """The `run` command; returns its exit code."""
-    requests = list(
-        read_requests(requests_path, api_version=settings.api_version, max_bytes=max_bytes)
-    )
+    check_paths(settings, requests_path, output, state_path)
     display = JobDisplay(settings)
     legacy_bytes = legacy_output_bytes(state_path)
     async with settings.client() as client:
-        job = AsyncJob(
-            client,
-            requests,
-            state_path=state_path,
-            max_requests=max_requests,
-            max_bytes=max_bytes,
-            poll_interval=poll_interval,
-            max_poll_interval=max(poll_interval, 60.0),
-            on_progress=display.update,
-        )
+        with display.checking(requests_path):
+            # A job of the file itself (as `AsyncJob.from_file` makes), its problems worded
+            # in the command line's flags.
+            job = AsyncJob(
+                client,
+                settings.requests_file(requests_path, max_bytes, display.lines_checked),
+                state_path=state_path,
+                max_requests=max_requests,
+                max_bytes=max_bytes,
+                poll_interval=poll_interval,
+                max_poll_interval=max(poll_interval, 60.0),
+                on_progress=display.update,
+            )
         if job.resumed:
             settings.info(f"resuming the job recorded in {escape(str(state_path))}")
         with InterruptGuard(settings) as guard:
             try:
-                with display:
-                    for part in job.parts:
-                        with guard.protect():
-                            await job.submit_part(part.index)
-                    n = len(job.parts)
-                    settings.info(
-                        f"{len(requests)} requests in {n} batch{'es' if n != 1 else ''}: "
-                        + ", ".join(i for i in job.batch_ids if i)
-                    )
-                    await job.wait(timeout=timeout)
-                writer = OutputWriter(
-                    output, job.state, settings, parts=job.parts, legacy_bytes=legacy_bytes
-                )
+                if not job.finished:  # a finished job needs no call to print its summary
+                    with display:
+                        for part in job.parts:
+                            display.uploading(job, part)
+                            with guard.protect():
+                                await job.submit_part(part.index)
+                        n = len(job.parts)
+                        settings.info(
+                            f"{job.state.requests} requests in {n} batch{'es' if n != 1 else ''}: "
+                            + ", ".join(i for i in job.batch_ids if i)
+                        )
+                        await job.wait(timeout=timeout)
+                writer = OutputWriter(output, job.state, settings, legacy_bytes=legacy_bytes)
                 try:
-                    async for result in job.results(include_downloaded=writer.include_downloaded):
+                    every = writer.include_downloaded
+                    saved = job.state.parts
+                    writer.expect([p for p in job.parts if every or not saved[p.index].downloaded])
+                    async for result in job.results(include_downloaded=every):
                         writer.write(result)
                     writer.finish()
                 finally:
@@ -295,6 +303,42 @@ async def run_job(
                 return await _interrupted(settings, job, cancel_on_interrupt)
     print_summary(settings, job, output)
     return 0
+
+
+def check_paths(settings: Settings, requests: Path, output: str, state: Path | None) -> None:
+    """Everything about the files that can be known before the first create: the input is
+    readable text, the output a file that can be written (or `-`, or a device), and the
+    state file's folder writable. A run that would fail there fails here, before paying."""
+    try:
+        with open(requests, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError as exc:
+        problem = FileProblem(str(requests), None, f"cannot read: {exc.strerror or exc}")
+        raise RequestsFileError(str(requests), [problem]) from None
+    if b"\0" in head:
+        problem = FileProblem(str(requests), None, "not a text file (it holds NUL bytes)")
+        raise RequestsFileError(str(requests), [problem])
+    if output != "-":
+        _check_writable(settings, Path(output), "output", device_ok=True)
+    if state is not None:
+        _check_writable(settings, state, "state file", device_ok=False)
+
+
+def _check_writable(settings: Settings, path: Path, what: str, *, device_ok: bool) -> None:
+    if path.is_dir():
+        settings.fail(f"the {what} {path} is a directory: name a file in it", EXIT_USAGE)
+    if path.exists():
+        if not path.is_file() and not device_ok:
+            settings.fail(f"the {what} {path} is not a regular file", EXIT_USAGE)
+        if not os.access(path, os.W_OK):
+            settings.fail(f"the {what} {path} cannot be written (permission denied)", EXIT_USAGE)
+        if not path.is_file():
+            return  # a device or a pipe, written in place
+    folder = path.parent
+    if not folder.is_dir():
+        settings.fail(f"the folder of the {what} {path} does not exist", EXIT_USAGE)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        settings.fail(f"the folder of the {what} {path} cannot be written", EXIT_USAGE)
 
 
 async def _interrupted(settings: Settings, job: AsyncJob, cancel: bool) -> int:
