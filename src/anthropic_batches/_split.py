@@ -125,33 +125,33 @@ class JobPart:
             RequestsFileError: The file changed since the job was split (its lines no longer
                 match the part's digest), or cannot be read. Nothing of the part was sent.
         """
-        from ._requests_file import part_body
+        from ._part_files import part_body
 
         return part_body(self)
 
     def read_encoded(self) -> list[bytes]:
         """The part's requests as the compact JSON they are sent as, in input order."""
-        from ._requests_file import part_encoded
+        from ._part_files import part_encoded
 
         return part_encoded(self)
 
     def read_requests(self) -> list[dict[str, Any]]:
         """The part's requests, read back from its byte range (dicts, in input order)."""
-        from ._requests_file import part_requests
+        from ._part_files import part_requests
 
         return part_requests(self)
 
     def read_custom_ids(self) -> list[str]:
         """The `custom_id`s of the part's requests, in input order (the requests themselves
         are not decoded)."""
-        from ._requests_file import part_custom_ids
+        from ._part_files import part_custom_ids
 
         return part_custom_ids(self)
 
     def read_matching(self, custom_ids: Collection[str]) -> Iterator[dict[str, Any]]:
         """The part's requests whose `custom_id` is one of `custom_ids`, in input order
         (only those are decoded)."""
-        from ._requests_file import part_matching
+        from ._part_files import part_matching
 
         return part_matching(self, custom_ids)
 
