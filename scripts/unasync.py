@@ -55,6 +55,7 @@ RULES: list[tuple[str, str]] = [
     (r"\baclose\b", "close"),
     (r"\baread\b", "read"),
     (r"\baiter_bytes\b", "iter_bytes"),
+    (r"\baclosing\b", "closing"),
     (r"\b_async\b", "_sync"),
     (r"\basync_client\b", "client"),  # the conftest fixtures of the two clients
     (r"\bAsync([A-Z]\w*)", r"\1"),

@@ -134,7 +134,7 @@ def test_run_into_a_closed_pipe_ends_quietly(
         server, "run", str(src), "-o", "-", "--poll-interval", "0.05", "-q"
     )
     assert code == 0
-    assert err == ""
+    assert err == "", err
     assert len(lines) == 2
 
 

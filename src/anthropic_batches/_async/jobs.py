@@ -17,7 +17,8 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import aclosing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -401,7 +402,7 @@ class AsyncJob:
         *,
         include_downloaded: bool = False,
         timeout: float | None = None,
-    ) -> AsyncIterator[BatchResult]:
+    ) -> AsyncGenerator[BatchResult]:
         """Every result of the job, part after part, one at a time with flat memory.
 
         Waits first (see `wait()`) for the parts to download. Within a part, results come in
@@ -422,12 +423,14 @@ class AsyncJob:
         batches = await self._wait_parts(wanted, timeout) if wanted else []
         for part, batch in zip(wanted, batches, strict=True):
             custom_ids = await run_blocking(part.read_custom_ids)
-            async for result in self._download(part, batch, custom_ids):
-                yield result
+            # Closed here, at once, when the caller stops early (not later, by the collector).
+            async with aclosing(self._download(part, batch, custom_ids)) as download:
+                async for result in download:
+                    yield result
 
     async def _download(
         self, part: JobPart, batch: MessageBatch, custom_ids: list[str]
-    ) -> AsyncIterator[BatchResult]:
+    ) -> AsyncGenerator[BatchResult]:
         download = PartDownload(part, batch.id, self.state_path, custom_ids=custom_ids)
         async with self._client.messages.batches.results(batch) as stream:
             async for result in stream:

@@ -17,7 +17,8 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Iterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterator, Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -401,7 +402,7 @@ class Job:
         *,
         include_downloaded: bool = False,
         timeout: float | None = None,
-    ) -> Iterator[BatchResult]:
+    ) -> Generator[BatchResult]:
         """Every result of the job, part after part, one at a time with flat memory.
 
         Waits first (see `wait()`) for the parts to download. Within a part, results come in
@@ -422,12 +423,14 @@ class Job:
         batches = self._wait_parts(wanted, timeout) if wanted else []
         for part, batch in zip(wanted, batches, strict=True):
             custom_ids = run_blocking(part.read_custom_ids)
-            for result in self._download(part, batch, custom_ids):
-                yield result
+            # Closed here, at once, when the caller stops early (not later, by the collector).
+            with closing(self._download(part, batch, custom_ids)) as download:
+                for result in download:
+                    yield result
 
     def _download(
         self, part: JobPart, batch: MessageBatch, custom_ids: list[str]
-    ) -> Iterator[BatchResult]:
+    ) -> Generator[BatchResult]:
         download = PartDownload(part, batch.id, self.state_path, custom_ids=custom_ids)
         with self._client.messages.batches.results(batch) as stream:
             for result in stream:

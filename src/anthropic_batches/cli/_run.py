@@ -294,8 +294,11 @@ async def run_job(
                     every = writer.include_downloaded
                     saved = job.state.parts
                     writer.expect([p for p in job.parts if every or not saved[p.index].downloaded])
-                    async for result in job.results(include_downloaded=every):
-                        writer.write(result)
+                    # Closed at once when the output stops taking results (a closed pipe).
+                    results = job.results(include_downloaded=every)
+                    async with contextlib.aclosing(results):
+                        async for result in results:
+                            writer.write(result)
                     writer.finish()
                 finally:
                     writer.close()
