@@ -186,3 +186,37 @@ async def test_under_asyncio_a_waits_polls_are_its_children(spans: Any) -> None:
     assert [p.parent.span_id for p in found["anthropic.messages.batches.retrieve"]] == [
         wait.context.span_id
     ] * 2
+
+
+def test_a_jobs_steps_are_spans(spans: Any, tmp_path: Any) -> None:
+    """Each part's submit and download, and the wait for all parts, are spans of their own
+    around the calls they make."""
+    from anthropic_batches import Job
+    from anthropic_batches.emulator import Emulator, EmulatorTransport, create_app
+
+    emulator = Emulator(process_seconds=0)
+    http = httpx.Client(transport=EmulatorTransport(create_app(emulator)))
+    client = Client(api_key=KEY, base_url=BASE, http_client=http, tracer_provider=spans.provider)
+    requests = [
+        {
+            "custom_id": f"r{i}",
+            "params": {
+                "model": "claude-opus-5",
+                "max_tokens": 8,
+                "messages": [{"role": "user", "content": "hi"}],
+            },
+        }
+        for i in range(4)
+    ]
+    job = Job(client, requests, max_requests=2, poll_interval=0.01)
+    assert len(list(job.results())) == 4
+    found = by_name(spans)
+    submits = found["anthropic_batches.job.submit_part"]
+    downloads = found["anthropic_batches.job.download_part"]
+    assert [s.attributes["anthropic_batches.job.part"] for s in submits] == [0, 1]
+    assert [s.attributes["anthropic_batches.job.part"] for s in downloads] == [0, 1]
+    assert {s.attributes["anthropic.message.batch.id"] for s in submits} == set(job.batch_ids)
+    assert len(found["anthropic_batches.job.wait"]) == 1
+    # The calls of a part's submit are its children.
+    creates = found["anthropic.messages.batches.create"]
+    assert {c.parent.span_id for c in creates} == {s.context.span_id for s in submits}

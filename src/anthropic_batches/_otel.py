@@ -22,12 +22,22 @@ import httpx
 from ._facts import WORKSPACE_HEADER
 from ._version import __version__
 
-__all__ = ["SCOPE", "SPAN_PREFIX", "CallSpan", "call_span", "start_span", "step_span"]
+__all__ = [
+    "PART_INDEX",
+    "SCOPE",
+    "SPAN_PREFIX",
+    "CallSpan",
+    "call_span",
+    "start_span",
+    "step_span",
+]
 
 #: The instrumentation scope of this package's spans.
 SCOPE = "anthropic_batches"
 #: The official SDK's prefix of its batch spans.
 SPAN_PREFIX = "anthropic.messages.batches."
+#: The attribute of a job step's span that says which part of the job it is about.
+PART_INDEX = "anthropic_batches.job.part"
 BATCH_ID = "anthropic.message.batch.id"
 
 _UNSET: Any = object()

@@ -27,6 +27,7 @@ from .._exceptions import APIConnectionError, APIStatusError, BadRequestError, N
 from .._facts import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
 from .._joins import Missing
 from .._models import BatchResult, MessageBatch
+from .._otel import PART_INDEX, start_span, step_span
 from .._progress import JobProgress, ProgressCallback, job_progress
 from .._requests_file import read_requests
 from .._resume import key_fingerprint, nothing_created, spool_path
@@ -233,6 +234,14 @@ class AsyncJob:
         Returns:
             The part's batch id.
         """
+        provider = self._client._tracer_provider
+        with step_span("job.submit_part", self.state.parts[index].batch_id, provider) as span:
+            span.set(PART_INDEX, index)
+            batch_id = await self._submit_part(index)
+            span.batch_id(batch_id)
+            return batch_id
+
+    async def _submit_part(self, index: int) -> str:
         part, saved = self.parts[index], self.state.parts[index]
         if saved.batch_id is not None:
             return saved.batch_id
@@ -339,7 +348,9 @@ class AsyncJob:
         await self.submit()
         deadline = None if timeout is None else time.monotonic() + timeout
         calls = [functools.partial(self._wait_part, part.index, deadline) for part in parts]
-        return await gather(calls)
+        with step_span("job.wait", None, self._client._tracer_provider) as span:
+            span.set("anthropic_batches.job.parts", len(parts))
+            return await gather(calls)
 
     async def _wait_part(self, index: int, deadline: float | None) -> MessageBatch:
         known = self._batches.get(index)
@@ -432,12 +443,20 @@ class AsyncJob:
         self, part: JobPart, batch: MessageBatch, custom_ids: list[str]
     ) -> AsyncGenerator[BatchResult]:
         download = PartDownload(part, batch.id, self.state_path, custom_ids=custom_ids)
-        async with self._client.messages.batches.results(batch) as stream:
-            async for result in stream:
-                download.add(result)  # refuses a result of another part's request
-                yield result
-        download.record(self.state.parts[part.index])
-        await self._save()
+        # Not the current span: it stays open across the reader's code between results.
+        span, end = start_span("job.download_part", batch.id, self._client._tracer_provider)
+        span.set(PART_INDEX, part.index)
+        try:
+            async with self._client.messages.batches.results(batch) as stream:
+                async for result in stream:
+                    download.add(result)  # refuses a result of another part's request
+                    yield result
+            download.record(self.state.parts[part.index])
+            await self._save()
+        except BaseException as exc:
+            end(None if isinstance(exc, GeneratorExit) else exc)
+            raise
+        end(None)
 
     async def results_in_input_order(
         self, *, timeout: float | None = None
