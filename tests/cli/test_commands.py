@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -176,4 +177,4 @@ def test_workspace_id_is_sent_on_every_call(
     assert cli("list", "--workspace-id", "wrkspc_1").code == 0
     assert cli("--workspace-id", "wrkspc_2", "list").code == 0
     assert sent == ["wrkspc_1", "wrkspc_2"]
-    assert "--workspace-id ID" in cli("--help", auth=False).out
+    assert re.search(r"--workspace-id\s+ID", cli("--help", auth=False).out)
