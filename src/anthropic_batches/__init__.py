@@ -12,6 +12,7 @@ from ._async.estimate import estimate_cost
 from ._async.jobs import AsyncJob
 from ._async.pagination import AsyncPager
 from ._async.results import AsyncResultStream
+from ._budget import BudgetError, BudgetExceeded, UnpricedModelError
 from ._estimates import Estimate, ModelEstimate
 from ._exceptions import (
     APIConnectionError,
@@ -129,6 +130,8 @@ __all__ = [
     "BatchValidationError",
     "Batches",
     "BatchesError",
+    "BudgetError",
+    "BudgetExceeded",
     "CacheCreation",
     "CanceledResult",
     "Client",
@@ -204,6 +207,7 @@ __all__ = [
     "ToolUseBlock",
     "UnknownBlock",
     "UnknownResult",
+    "UnpricedModelError",
     "UnprocessableEntityError",
     "Usage",
     "UsageSummary",

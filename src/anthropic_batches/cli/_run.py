@@ -22,12 +22,13 @@ from typing import BinaryIO
 from rich.markup import escape
 
 from .._async.jobs import AsyncJob
+from .._budget import BudgetExceeded
 from .._models import BatchResult
 from .._requests_file import FileProblem, RequestsFileError
 from .._split import JobPart
 from .._state import JobState, atomic_write
-from ._common import EXIT_INTERRUPTED, EXIT_USAGE, Settings
-from ._display import JobDisplay, print_summary
+from ._common import EXIT_BUDGET, EXIT_INTERRUPTED, EXIT_USAGE, Settings
+from ._display import JobDisplay, print_budget_stop, print_summary
 
 
 class InterruptGuard:
@@ -254,6 +255,8 @@ async def run_job(
     poll_interval: float,
     timeout: float | None,
     cancel_on_interrupt: bool,
+    max_cost: float | None = None,
+    prices: Path | None = None,
 ) -> int:
     """The `run` command; returns its exit code."""
     check_paths(settings, requests_path, output, state_path)
@@ -272,6 +275,8 @@ async def run_job(
                 poll_interval=poll_interval,
                 max_poll_interval=max(poll_interval, 60.0),
                 on_progress=display.update,
+                max_cost=max_cost,
+                prices=prices,
             )
         if job.resumed:
             settings.info(f"resuming the job recorded in {escape(str(state_path))}")
@@ -281,8 +286,12 @@ async def run_job(
                     with display:
                         for part in job.parts:
                             display.uploading(job, part)
-                            with guard.protect():
-                                await job.submit_part(part.index)
+                            try:
+                                with guard.protect():
+                                    await job.submit_part(part.index)
+                            except BudgetExceeded as exc:
+                                job.budget_stop = exc  # the rest stay unsubmitted
+                                break
                         n = len(job.parts)
                         settings.info(
                             f"{job.state.requests} requests in {n} batch{'es' if n != 1 else ''}: "
@@ -293,15 +302,26 @@ async def run_job(
                 try:
                     every = writer.include_downloaded
                     saved = job.state.parts
-                    writer.expect([p for p in job.parts if every or not saved[p.index].downloaded])
+                    writer.expect(
+                        [
+                            p
+                            for p in job.parts
+                            if (every or not saved[p.index].downloaded)
+                            and saved[p.index].batch_id is not None
+                        ]
+                    )
                     async for result in job.results(include_downloaded=every):
                         writer.write(result)
-                    writer.finish()
+                    if job.budget_stop is None:
+                        writer.finish()  # else the partial file waits for the rest
                 finally:
                     writer.close()
             except asyncio.CancelledError:
                 return await _interrupted(settings, job, cancel_on_interrupt)
     print_summary(settings, job, output)
+    if job.budget_stop is not None:
+        print_budget_stop(settings, job.budget_stop)
+        return EXIT_BUDGET
     return 0
 
 
