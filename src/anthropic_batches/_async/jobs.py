@@ -23,7 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._budget import Budget, BudgetExceeded, committed
-from .._exceptions import APIConnectionError, APIStatusError, BadRequestError, NotFoundError
+from .._cache import CacheHits, ResponseCache, open_cache
+from .._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    BadRequestError,
+    BatchValidationError,
+    NotFoundError,
+)
 from .._facts import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
 from .._joins import Missing
 from .._models import BatchResult, MessageBatch
@@ -82,6 +89,10 @@ class AsyncJob:
             re-run counts earlier runs); a part that would pass the cap is not submitted
             (see `budget_stop`), and the parts submitted are still waited for.
         prices: Prices laid over the bundled table for the cap (see `load_prices`).
+        cache: A response cache (a path, for a SQLite file, or a `ResponseCache`): requests
+            it has a `succeeded` result for are not planned nor sent, and their results come
+            from `cached_results()`; the `succeeded` results downloaded are stored in it. A
+            cached answer is the same answer, not a fresh sample.
 
     Raises:
         BatchValidationError: Some requests are not acceptable; it lists every one and why.
@@ -112,6 +123,7 @@ class AsyncJob:
         on_progress: ProgressCallback | None = None,
         max_cost: float | None = None,
         prices: PricesLike | None = None,
+        cache: str | os.PathLike[str] | ResponseCache | None = None,
     ) -> None:
         self._client = client
         self._limits = {"max_requests": max_requests, "max_bytes": max_bytes}
@@ -132,10 +144,21 @@ class AsyncJob:
         if folder is not None and not os.access(folder, os.W_OK | os.X_OK):
             raise JobStateError(self.state_path or "", "its folder is missing or not writable")
         spool = None if self.state_path is None else spool_path(self.state_path)
+        self._cache = None
+        if cache is not None:  # hits are kept aside; the plan covers only the misses
+            record = None if spool is None else spool.with_suffix(".cached.json")
+            self._cache = CacheHits(
+                open_cache(cache), client.api_version, record, resumed=loaded is not None
+            )
+            requests = self._cache.filter(requests)
         try:
             self.parts: list[JobPart] = split_requests(
                 requests, api_version=client.api_version, spool=spool, **self._limits
             )
+        except BatchValidationError:
+            if self._cache is None or self._cache.misses or not self._cache.hits:
+                raise
+            self.parts = []  # every request was a hit
         except OSError as exc:
             where = spool or "the temporary folder"
             raise JobStateError(where, f"cannot write the spool file: {exc}") from None
@@ -165,6 +188,7 @@ class AsyncJob:
         on_lines: Callable[[int], object] | None = None,
         max_cost: float | None = None,
         prices: PricesLike | None = None,
+        cache: str | os.PathLike[str] | ResponseCache | None = None,
     ) -> AsyncJob:
         """A job of the requests in a `.jsonl` file (one request object per line).
 
@@ -184,6 +208,7 @@ class AsyncJob:
             on_lines: Called with the number of lines checked so far, every 100,000 lines.
             max_cost: As for `AsyncJob`.
             prices: As for `AsyncJob`.
+            cache: As for `AsyncJob`.
 
         Raises:
             RequestsFileError: The file cannot be read or has bad lines (all listed).
@@ -203,6 +228,7 @@ class AsyncJob:
             on_progress=on_progress,
             max_cost=max_cost,
             prices=prices,
+            cache=cache,
         )
 
     def __repr__(self) -> str:
@@ -236,6 +262,19 @@ class AsyncJob:
         """Under `max_cost`, the upper bound of every part submitted, by this run or an
         earlier one (US dollars at batch prices); `0.0` without a cap."""
         return committed(self.state)
+
+    @property
+    def cached(self) -> int:
+        """How many requests are served from the cache (not in any part)."""
+        return 0 if self._cache is None else len(self._cache.hits)
+
+    async def cached_results(self) -> AsyncIterator[BatchResult]:
+        """The results of the requests served from the cache, each with its own request's
+        `custom_id`, in input order (read from the cache, through the backend's
+        `run_blocking`). They are the answers stored earlier, not fresh samples."""
+        if self._cache is not None:
+            for result in await run_blocking(list, self._cache.results()):
+                yield result
 
     def progress(self) -> JobProgress:
         """A snapshot of every part, as last seen."""
@@ -480,10 +519,15 @@ class AsyncJob:
         self, part: JobPart, batch: MessageBatch, custom_ids: list[str]
     ) -> AsyncIterator[BatchResult]:
         download = PartDownload(part, batch.id, self.state_path, custom_ids=custom_ids)
+        kept: list[BatchResult] = []  # for the cache
         async with self._client.messages.batches.results(batch) as stream:
             async for result in stream:
                 download.add(result)  # refuses a result of another part's request
+                if self._cache is not None:
+                    kept.append(result)
                 yield result
+        if self._cache is not None:
+            await run_blocking(self._cache.store, part, kept)
         download.record(self.state.parts[part.index])
         await self._save()
 

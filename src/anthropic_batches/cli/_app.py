@@ -184,6 +184,15 @@ def run(
             help="Price file (TOML or JSON) over the bundled prices, for --max-cost.",
         ),
     ] = None,
+    cache: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache",
+            metavar="PATH",
+            help="Response cache (a SQLite file, made if missing): requests answered before "
+            "are not sent again; their stored answers are written instead.",
+        ),
+    ] = None,
 ) -> None:
     """Split, submit, wait, download the results and print a summary. Re-run to resume."""
     settings = settings_of(ctx)
@@ -208,6 +217,7 @@ def run(
             cancel_on_interrupt=cancel_on_interrupt,
             max_cost=max_cost,
             prices=prices,
+            cache=cache,
         )
 
     execute(settings, work)

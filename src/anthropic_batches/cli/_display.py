@@ -212,6 +212,8 @@ def print_summary(settings: Settings, job: AsyncJob, output: str) -> None:
     kinds = order + sorted(set(usage.counts) - set(order))
     counts = ", ".join(f"{usage.counts[k]} {k}" for k in kinds if usage.counts.get(k))
     settings.info(f"Results: {counts or 'none'} -> {escape(where)}")
+    if job.cached:
+        settings.info(f"Cached: {job.cached} succeeded from the cache (no batch, no cost)")
     errors: Counter[str] = Counter()
     for part in job.state.parts:
         for failed in part.failed:

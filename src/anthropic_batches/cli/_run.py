@@ -155,6 +155,8 @@ class OutputWriter:
         self._written: list[tuple[int, int]] = []
         self._coming: list[JobPart] = []  # the parts whose results come, in order
         self._left = 0
+        #: Whether the results served from the cache are still to be written.
+        self.write_cached = True
         if not self._owned:
             self._file = sys.stdout.buffer
             self.include_downloaded = True
@@ -175,7 +177,8 @@ class OutputWriter:
             else:
                 recorded, self._written = (kept[-1][1] if kept else 0), kept
         else:  # a finished job run again: nothing more to write
-            target = path
+            # (a job of cached results only keeps no state: written again, at no cost)
+            target, self.write_cached = path, not path.exists() or not state.parts
             recorded = path.stat().st_size if path.exists() else None
         size = target.stat().st_size if target.exists() else -1
         if downloaded and recorded is not None and size >= recorded:
@@ -257,6 +260,7 @@ async def run_job(
     cancel_on_interrupt: bool,
     max_cost: float | None = None,
     prices: Path | None = None,
+    cache: Path | None = None,
 ) -> int:
     """The `run` command; returns its exit code."""
     check_paths(settings, requests_path, output, state_path)
@@ -277,6 +281,7 @@ async def run_job(
                 on_progress=display.update,
                 max_cost=max_cost,
                 prices=prices,
+                cache=cache,
             )
         if job.resumed:
             settings.info(f"resuming the job recorded in {escape(str(state_path))}")
@@ -312,6 +317,9 @@ async def run_job(
                     )
                     async for result in job.results(include_downloaded=every):
                         writer.write(result)
+                    if writer.write_cached:  # after the parts: their record stays as it was
+                        async for result in job.cached_results():
+                            writer.write(result)
                     if job.budget_stop is None:
                         writer.finish()  # else the partial file waits for the rest
                 finally:
