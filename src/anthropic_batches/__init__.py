@@ -13,6 +13,7 @@ from ._async.jobs import AsyncJob
 from ._async.pagination import AsyncPager
 from ._async.results import AsyncResultStream
 from ._budget import BudgetError, BudgetExceeded, UnpricedModelError
+from ._cache import ResponseCache, SQLiteCache
 from ._estimates import Estimate, ModelEstimate
 from ._exceptions import (
     APIConnectionError,
@@ -193,9 +194,11 @@ __all__ = [
     "RequestTimeoutError",
     "RequestTooLargeError",
     "RequestsFileError",
+    "ResponseCache",
     "Result",
     "ResultStream",
     "ResultsDecodeError",
+    "SQLiteCache",
     "ServerToolUsage",
     "ServiceUnavailableError",
     "StopDetails",

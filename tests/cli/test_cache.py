@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 from cli_helpers import Ran, request, write_requests
 
+from anthropic_batches import estimate_cost
 from anthropic_batches.emulator import (
     Emulator,
     ResponderOutput,
@@ -101,3 +103,25 @@ def test_a_half_cached_job_submits_only_the_misses(
     assert sorted(answered) == ["r1", "r3", "r5", "r7"]  # the misses only
     assert sorted(by_id(out)) == [f"r{i}" for i in range(8)]
     assert "Cached: 4 succeeded" in ran.err
+
+
+def test_the_estimate_counts_cached_requests_at_no_cost(
+    cli: Callable[..., Ran], tmp_path: Path
+) -> None:
+    reqs = [request(f"r{i}", f"question {i}") for i in range(6)]
+    cache = tmp_path / "cache.sqlite"
+    half = write_requests(tmp_path / "half.jsonl", reqs[:2])
+    args = ["--poll-interval", "0.01", "--cache", str(cache)]
+    assert cli("run", str(half), "-o", str(tmp_path / "half.out"), *args).code == 0
+    src = write_requests(tmp_path / "all.jsonl", reqs)
+    misses = write_requests(tmp_path / "misses.jsonl", reqs[2:])
+
+    with_cache = asyncio.run(estimate_cost(None, src, count=False, cache=cache))
+    alone = asyncio.run(estimate_cost(None, misses, count=False))
+
+    assert with_cache.cached == 2
+    assert with_cache.requests == 4
+    assert with_cache.cost_bound == alone.cost_bound
+    ran = cli("estimate", str(src), "--no-count", "--cache", str(cache))
+    assert ran.code == 0, ran.err
+    assert "2 requests are answered by the cache" in ran.err
