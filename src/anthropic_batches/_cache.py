@@ -145,19 +145,24 @@ class CacheHits:
         if self.record is not None and self._recorded is None:
             self.record.write_text(json.dumps(self.hits), encoding="utf-8")
 
-    def results(self) -> Iterator[BatchResult]:
-        """The hits as results, each with its own request's `custom_id` (a blocking read)."""
-        for custom_id, key in self.hits:
+    def results(self, start: int, stop: int) -> list[BatchResult]:
+        """Hits `start` to `stop` as results, each with its own request's `custom_id` (a
+        blocking read; a job reads them a slice at a time, so memory stays flat)."""
+        found = []
+        for custom_id, key in self.hits[start:stop]:
             line = self.cache.get(key)
             if line is None:
                 raise LookupError(f"the cached result of {custom_id!r} is gone from the cache")
-            yield served(line, custom_id)
+            found.append(served(line, custom_id))
+        return found
 
-    def store(self, part: JobPart, results: Iterable[BatchResult]) -> None:
-        """Store the `succeeded` results of one part (blocking: reads the part back)."""
-        keys = {
-            r["custom_id"]: cache_key(self.api_version, r["params"]) for r in part.read_requests()
-        }
+    def keys(self, part: JobPart) -> dict[str, str]:
+        """Each request's key in one part, by `custom_id` (blocking: reads the part back)."""
+        version = self.api_version
+        return {r["custom_id"]: cache_key(version, r["params"]) for r in part.read_requests()}
+
+    def store(self, keys: Mapping[str, str], results: Iterable[BatchResult]) -> None:
+        """Store the `succeeded` results among `results` (blocking); `keys` as `keys()`."""
         self.cache.put_many(
             (keys[r.custom_id], r.json_line())
             for r in results

@@ -272,8 +272,9 @@ class AsyncJob:
         """The results of the requests served from the cache, each with its own request's
         `custom_id`, in input order (read from the cache, through the backend's
         `run_blocking`). They are the answers stored earlier, not fresh samples."""
-        if self._cache is not None:
-            for result in await run_blocking(list, self._cache.results()):
+        for start in range(0, self.cached, 1000):
+            assert self._cache is not None
+            for result in await run_blocking(self._cache.results, start, start + 1000):
                 yield result
 
     def progress(self) -> JobProgress:
@@ -519,15 +520,19 @@ class AsyncJob:
         self, part: JobPart, batch: MessageBatch, custom_ids: list[str]
     ) -> AsyncIterator[BatchResult]:
         download = PartDownload(part, batch.id, self.state_path, custom_ids=custom_ids)
-        kept: list[BatchResult] = []  # for the cache
+        cache, kept = self._cache, []  # stored in the cache 1,000 at a time
+        keys = None if cache is None else await run_blocking(cache.keys, part)
         async with self._client.messages.batches.results(batch) as stream:
             async for result in stream:
                 download.add(result)  # refuses a result of another part's request
-                if self._cache is not None:
+                if cache is not None and keys is not None:
                     kept.append(result)
+                    if len(kept) == 1000:
+                        await run_blocking(cache.store, keys, kept)
+                        kept = []
                 yield result
-        if self._cache is not None:
-            await run_blocking(self._cache.store, part, kept)
+        if cache is not None and keys is not None and kept:
+            await run_blocking(cache.store, keys, kept)
         download.record(self.state.parts[part.index])
         await self._save()
 

@@ -272,8 +272,9 @@ class Job:
         """The results of the requests served from the cache, each with its own request's
         `custom_id`, in input order (read from the cache, through the backend's
         `run_blocking`). They are the answers stored earlier, not fresh samples."""
-        if self._cache is not None:
-            for result in run_blocking(list, self._cache.results()):
+        for start in range(0, self.cached, 1000):
+            assert self._cache is not None
+            for result in run_blocking(self._cache.results, start, start + 1000):
                 yield result
 
     def progress(self) -> JobProgress:
@@ -519,15 +520,19 @@ class Job:
         self, part: JobPart, batch: MessageBatch, custom_ids: list[str]
     ) -> Iterator[BatchResult]:
         download = PartDownload(part, batch.id, self.state_path, custom_ids=custom_ids)
-        kept: list[BatchResult] = []  # for the cache
+        cache, kept = self._cache, []  # stored in the cache 1,000 at a time
+        keys = None if cache is None else run_blocking(cache.keys, part)
         with self._client.messages.batches.results(batch) as stream:
             for result in stream:
                 download.add(result)  # refuses a result of another part's request
-                if self._cache is not None:
+                if cache is not None and keys is not None:
                     kept.append(result)
+                    if len(kept) == 1000:
+                        run_blocking(cache.store, keys, kept)
+                        kept = []
                 yield result
-        if self._cache is not None:
-            run_blocking(self._cache.store, part, kept)
+        if cache is not None and keys is not None and kept:
+            run_blocking(cache.store, keys, kept)
         download.record(self.state.parts[part.index])
         self._save()
 
