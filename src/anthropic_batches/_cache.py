@@ -16,6 +16,7 @@ import os
 import re
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -50,6 +51,8 @@ class ResponseCache(Protocol):
 class SQLiteCache:
     """A response cache in one SQLite file (made if missing), safe to share between threads.
 
+    Its connection is closed by `close()`, or when the object is garbage-collected.
+
     Args:
         path: The file.
     """
@@ -58,6 +61,7 @@ class SQLiteCache:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False)
+        self._closer = weakref.finalize(self, self._db.close)
         with self._lock, self._db:
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, line BLOB NOT NULL)"
@@ -75,7 +79,7 @@ class SQLiteCache:
     def close(self) -> None:
         """Close the file."""
         with self._lock:
-            self._db.close()
+            self._closer()
 
 
 def open_cache(cache: str | os.PathLike[str] | ResponseCache) -> ResponseCache:
