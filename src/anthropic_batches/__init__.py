@@ -12,6 +12,8 @@ from ._async.estimate import estimate_cost
 from ._async.jobs import AsyncJob
 from ._async.pagination import AsyncPager
 from ._async.results import AsyncResultStream
+from ._budget import BudgetError, BudgetExceeded, UnpricedModelError
+from ._cache import ResponseCache, SQLiteCache
 from ._estimates import Estimate, ModelEstimate
 from ._exceptions import (
     APIConnectionError,
@@ -129,6 +131,8 @@ __all__ = [
     "BatchValidationError",
     "Batches",
     "BatchesError",
+    "BudgetError",
+    "BudgetExceeded",
     "CacheCreation",
     "CanceledResult",
     "Client",
@@ -190,9 +194,11 @@ __all__ = [
     "RequestTimeoutError",
     "RequestTooLargeError",
     "RequestsFileError",
+    "ResponseCache",
     "Result",
     "ResultStream",
     "ResultsDecodeError",
+    "SQLiteCache",
     "ServerToolUsage",
     "ServiceUnavailableError",
     "StopDetails",
@@ -204,6 +210,7 @@ __all__ = [
     "ToolUseBlock",
     "UnknownBlock",
     "UnknownResult",
+    "UnpricedModelError",
     "UnprocessableEntityError",
     "Usage",
     "UsageSummary",

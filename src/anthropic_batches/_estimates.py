@@ -148,11 +148,13 @@ class Estimate:
         by_model: The estimate of each model, by name.
         calls: How many token-counting calls were made.
         offline: Whether the input was estimated without counting (a looser bound).
+        cached: How many requests a response cache answers (at no cost; in no other figure).
     """
 
     by_model: dict[str, ModelEstimate]
     calls: int
     offline: bool
+    cached: int = 0
 
     def _sum(self, name: str) -> Any:
         return sum(getattr(m, name) or 0 for m in self.by_model.values())

@@ -81,6 +81,8 @@ class PartState:
         downloaded: Whether its results were all handed out.
         usage: The usage summary of its results (`UsageSummary.to_dict()`), once downloaded.
         failed: Its errored and expired results, once downloaded (for resubmitting).
+        bound: The most its requests can cost at batch prices, in US dollars, recorded under
+            a cost cap (committed once its create starts).
     """
 
     index: int
@@ -98,6 +100,7 @@ class PartState:
     downloaded: bool = False
     usage: dict[str, Any] | None = None
     failed: list[FailedRequest] = field(default_factory=list)
+    bound: float | None = None
 
     @classmethod
     def for_part(cls, part: JobPart) -> PartState:

@@ -7,12 +7,14 @@ The arithmetic (sampling, the ratio fit, the error and the bound) is I/O-free, i
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from .._cache import ResponseCache, cache_key, open_cache
 from .._estimates import Estimate, Tally, count_body
 from .._exceptions import BatchValidationError, Problem
 from .._facts import COUNT_TOKENS_PATH, DEFAULT_API_VERSION
@@ -46,12 +48,15 @@ async def count_tokens(client: AsyncClient, params: Mapping[str, Any]) -> int:
 
 
 def _tally_requests(
-    requests: str | os.PathLike[str] | Iterable[RequestLike], api_version: str, tally: Tally
+    requests: str | os.PathLike[str] | Iterable[RequestLike],
+    api_version: str,
+    add: Callable[[Mapping[str, Any]], object],
 ) -> None:
-    """Read and check every request into `tally`; raise the problems once all are read."""
+    """Read and check every request's params into `add`; raise the problems once all are
+    read."""
     if isinstance(requests, str | os.PathLike):
         for line in read_requests(requests, api_version=api_version):
-            tally.add(line["params"])
+            add(line["params"])
         return
     checker = RequestChecker(api_version)
     problems: list[Problem] = []
@@ -60,7 +65,7 @@ def _tally_requests(
         if checked.problems:
             problems.extend(checked.problems)
         elif checked.request is not None and not problems:
-            tally.add(checked.request["params"])
+            add(checked.request["params"])
     if problems:
         raise BatchValidationError(problems)
 
@@ -74,6 +79,7 @@ async def estimate_cost(
     count: bool = True,
     prices: PricesLike | None = None,
     api_version: str | None = None,
+    cache: str | os.PathLike[str] | ResponseCache | None = None,
 ) -> Estimate:
     """Estimate what a set of requests will cost at batch prices, before sending any.
 
@@ -117,6 +123,8 @@ async def estimate_cost(
             mapping of model-name prefix to `ModelPrice`, or a TOML or JSON file.
         api_version: The API version whose rules check the requests (default: the
             client's, or the latest without a client).
+        cache: A response cache (as a job's `cache=`): the requests it answers cost
+            nothing, are counted in `cached` and left out of every other figure.
 
     Returns:
         The estimate; `calls` says how many token-counting calls were made.
@@ -133,9 +141,19 @@ async def estimate_cost(
         raise ValueError("counting tokens needs a client; pass one, or count=False")
     version = api_version or (client.api_version if client is not None else DEFAULT_API_VERSION)
     tally = Tally(load_prices(prices), sample=sample, seed=seed)
-    _tally_requests(requests, version, tally)
+    hits = 0
+
+    def add(params: Mapping[str, Any]) -> None:
+        nonlocal hits
+        if store is not None and store.get(cache_key(version, params)) is not None:
+            hits += 1
+        else:
+            tally.add(params)
+
+    store = None if cache is None else open_cache(cache)
+    _tally_requests(requests, version, add)
     if client is None or not count:
-        return tally.estimate(None)
+        return dataclasses.replace(tally.estimate(None), cached=hits)
     bodies = [(model, body) for model, found in tally.samples().items() for body in found]
     tokens: list[int] = []
     for start in range(0, len(bodies), COUNT_CONCURRENCY):
@@ -144,4 +162,4 @@ async def estimate_cost(
     counts: dict[str, list[int]] = {model: [] for model in tally.models}
     for (model, _), found in zip(bodies, tokens, strict=True):
         counts[model].append(found)
-    return tally.estimate(counts, calls=len(bodies))
+    return dataclasses.replace(tally.estimate(counts, calls=len(bodies)), cached=hits)

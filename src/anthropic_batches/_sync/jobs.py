@@ -23,11 +23,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import APIConnectionError, APIStatusError, BadRequestError, NotFoundError
+from .._budget import Budget, BudgetExceeded, committed
+from .._cache import CacheHits, ResponseCache, open_cache
+from .._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    BadRequestError,
+    BatchValidationError,
+    NotFoundError,
+)
 from .._facts import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
 from .._joins import Missing
 from .._models import BatchResult, MessageBatch
 from .._otel import PART_INDEX, start_span, step_span
+from .._prices import PricesLike, load_prices
 from .._progress import JobProgress, ProgressCallback, job_progress
 from .._requests_file import read_requests
 from .._resume import key_fingerprint, nothing_created, spool_path
@@ -76,11 +85,22 @@ class Job:
         poll_interval: Seconds between the first polls of each batch; the interval grows.
         max_poll_interval: The longest pause between polls.
         on_progress: Called with a `JobProgress` after each submit and each poll.
+        max_cost: A cap, in US dollars, on what the job's batches can cost: before each
+            create, the part's upper bound at batch prices (every answer at its
+            `max_tokens`) is added to what is committed already (kept in the state, so a
+            re-run counts earlier runs); a part that would pass the cap is not submitted
+            (see `budget_stop`), and the parts submitted are still waited for.
+        prices: Prices laid over the bundled table for the cap (see `load_prices`).
+        cache: A response cache (a path, for a SQLite file, or a `ResponseCache`): requests
+            it has a `succeeded` result for are not planned nor sent, and their results come
+            from `cached_results()`; the `succeeded` results downloaded are stored in it. A
+            cached answer is the same answer, not a fresh sample.
 
     Raises:
         BatchValidationError: Some requests are not acceptable; it lists every one and why.
         JobStateError: `state_path` is unreadable, belongs to a different job, or its folder
             cannot take the spool file.
+        PriceFileError: `prices` (or the `ANTHROPIC_BATCHES_PRICES` file) is not a price table.
 
     Example:
         ```python
@@ -103,11 +123,19 @@ class Job:
         poll_interval: float = 1.0,
         max_poll_interval: float = 60.0,
         on_progress: ProgressCallback | None = None,
+        max_cost: float | None = None,
+        prices: PricesLike | None = None,
+        cache: str | os.PathLike[str] | ResponseCache | None = None,
     ) -> None:
         self._client = client
         self._limits = {"max_requests": max_requests, "max_bytes": max_bytes}
         self._polling = {"poll_interval": poll_interval, "max_poll_interval": max_poll_interval}
         self.on_progress = on_progress
+        self.max_cost = max_cost
+        self._budget = None if max_cost is None else Budget(max_cost, load_prices(prices))
+        #: Why submitting stopped short, under `max_cost`: the part that would pass the cap
+        #: and every part after it have no batch (`None` when nothing was held back).
+        self.budget_stop: BudgetExceeded | None = None
         self.state_path = Path(state_path) if state_path is not None else None
         # Read first: a state of another job, server or key is refused before the pass.
         loaded = JobState.load(self.state_path) if self.state_path is not None else None
@@ -118,10 +146,21 @@ class Job:
         if folder is not None and not os.access(folder, os.W_OK | os.X_OK):
             raise JobStateError(self.state_path or "", "its folder is missing or not writable")
         spool = None if self.state_path is None else spool_path(self.state_path)
+        self._cache = None
+        if cache is not None:  # hits are kept aside; the plan covers only the misses
+            record = None if spool is None else spool.with_suffix(".cached.json")
+            self._cache = CacheHits(
+                open_cache(cache), client.api_version, record, resumed=loaded is not None
+            )
+            requests = self._cache.filter(requests)
         try:
             self.parts: list[JobPart] = split_requests(
                 requests, api_version=client.api_version, spool=spool, **self._limits
             )
+        except BatchValidationError:
+            if self._cache is None or self._cache.misses or not self._cache.hits:
+                raise
+            self.parts = []  # every request was a hit
         except OSError as exc:
             where = spool or "the temporary folder"
             raise JobStateError(where, f"cannot write the spool file: {exc}") from None
@@ -149,6 +188,9 @@ class Job:
         max_poll_interval: float = 60.0,
         on_progress: ProgressCallback | None = None,
         on_lines: Callable[[int], object] | None = None,
+        max_cost: float | None = None,
+        prices: PricesLike | None = None,
+        cache: str | os.PathLike[str] | ResponseCache | None = None,
     ) -> Job:
         """A job of the requests in a `.jsonl` file (one request object per line).
 
@@ -166,6 +208,9 @@ class Job:
             max_poll_interval: As for `Job`.
             on_progress: As for `Job`.
             on_lines: Called with the number of lines checked so far, every 100,000 lines.
+            max_cost: As for `Job`.
+            prices: As for `Job`.
+            cache: As for `Job`.
 
         Raises:
             RequestsFileError: The file cannot be read or has bad lines (all listed).
@@ -183,6 +228,9 @@ class Job:
             poll_interval=poll_interval,
             max_poll_interval=max_poll_interval,
             on_progress=on_progress,
+            max_cost=max_cost,
+            prices=prices,
+            cache=cache,
         )
 
     def __repr__(self) -> str:
@@ -211,6 +259,26 @@ class Job:
         """Counts, tokens and cost of every part downloaded so far (this run and earlier ones)."""
         return self.state.usage()
 
+    @property
+    def committed_cost(self) -> float:
+        """Under `max_cost`, the upper bound of every part submitted, by this run or an
+        earlier one (US dollars at batch prices); `0.0` without a cap."""
+        return committed(self.state)
+
+    @property
+    def cached(self) -> int:
+        """How many requests are served from the cache (not in any part)."""
+        return 0 if self._cache is None else len(self._cache.hits)
+
+    def cached_results(self) -> Generator[BatchResult]:
+        """The results of the requests served from the cache, each with its own request's
+        `custom_id`, in input order (read from the cache, through the backend's
+        `run_blocking`). They are the answers stored earlier, not fresh samples."""
+        for start in range(0, self.cached, 1000):
+            assert self._cache is not None
+            for result in run_blocking(self._cache.results, start, start + 1000):
+                yield result
+
     def progress(self) -> JobProgress:
         """A snapshot of every part, as last seen."""
         elapsed = time.monotonic() - self._started
@@ -223,16 +291,32 @@ class Job:
     def submit(self) -> list[str]:
         """Create a batch for every part that has none yet, saving the state after each.
 
+        Under `max_cost`, submitting stops at the first part that would pass the cap: it and
+        the parts after it are not submitted, and `budget_stop` says why.
+
         Returns:
-            Every part's batch id, in part order.
+            The batch id of every part submitted, in part order.
         """
-        return [self.submit_part(part.index) for part in self.parts]
+        ids = []
+        for part in self.parts:
+            if self.budget_stop is not None:
+                break
+            try:
+                ids.append(self.submit_part(part.index))
+            except BudgetExceeded as exc:
+                logger.warning("%s", exc)
+                self.budget_stop = exc
+        return ids
 
     def submit_part(self, index: int) -> str:
         """Create the batch of one part, unless the state says it was created already.
 
         Returns:
             The part's batch id.
+
+        Raises:
+            BudgetExceeded: Under `max_cost`, the part would pass the cap (nothing is sent).
+            UnpricedModelError: Under `max_cost`, a request names a model with no price.
         """
         provider = self._client._tracer_provider
         with step_span("job.submit_part", self.state.parts[index].batch_id, provider) as span:
@@ -245,6 +329,8 @@ class Job:
         part, saved = self.parts[index], self.state.parts[index]
         if saved.batch_id is not None:
             return saved.batch_id
+        if self._budget is not None:  # the cap, before anything of this part is sent
+            run_blocking(self._budget.admit, self.parts, self.state, index)
         # Read back, and checked against the part's digest, before any call: an input
         # changed since the job was split is refused with nothing sent.
         body = run_blocking(part.body)
@@ -335,7 +421,7 @@ class Job:
             timeout: Give up after this many seconds; `None` waits as long as it takes.
 
         Returns:
-            Every part's ended batch, in part order.
+            Every submitted part's ended batch, in part order.
 
         Raises:
             WaitTimeoutError: `timeout` passed before every batch ended.
@@ -346,6 +432,7 @@ class Job:
         self, parts: Sequence[JobPart], timeout: float | None
     ) -> list[MessageBatch]:
         self.submit()
+        parts = [p for p in parts if self.state.parts[p.index].batch_id is not None]
         deadline = None if timeout is None else time.monotonic() + timeout
         calls = [functools.partial(self._wait_part, part.index, deadline) for part in parts]
         with step_span("job.wait", None, self._client._tracer_provider) as span:
@@ -428,8 +515,12 @@ class Job:
         Raises:
             WaitTimeoutError: `timeout` passed before every batch ended.
         """
+        self.submit()
         wanted = [
-            p for p in self.parts if include_downloaded or not self.state.parts[p.index].downloaded
+            p
+            for p in self.parts
+            if (include_downloaded or not self.state.parts[p.index].downloaded)
+            and self.state.parts[p.index].batch_id is not None
         ]
         batches = self._wait_parts(wanted, timeout) if wanted else []
         for part, batch in zip(wanted, batches, strict=True):
@@ -443,6 +534,8 @@ class Job:
         self, part: JobPart, batch: MessageBatch, custom_ids: list[str]
     ) -> Generator[BatchResult]:
         download = PartDownload(part, batch.id, self.state_path, custom_ids=custom_ids)
+        cache, kept = self._cache, []  # stored in the cache 1,000 at a time
+        keys = None if cache is None else run_blocking(cache.keys, part)
         # Not the current span: it stays open across the reader's code between results.
         span, end = start_span("job.download_part", batch.id, self._client._tracer_provider)
         span.set(PART_INDEX, part.index)
@@ -450,7 +543,14 @@ class Job:
             with self._client.messages.batches.results(batch) as stream:
                 for result in stream:
                     download.add(result)  # refuses a result of another part's request
+                    if cache is not None and keys is not None:
+                        kept.append(result)
+                        if len(kept) == 1000:
+                            run_blocking(cache.store, keys, kept)
+                            kept = []
                     yield result
+            if cache is not None and keys is not None and kept:
+                run_blocking(cache.store, keys, kept)
             download.record(self.state.parts[part.index])
             self._save()
         except BaseException as exc:
@@ -473,8 +573,10 @@ class Job:
         Raises:
             WaitTimeoutError: `timeout` passed before every batch ended.
         """
-        batches = self._wait_parts(self.parts, timeout)
-        for part, batch in zip(self.parts, batches, strict=True):
+        self.submit()
+        parts = [p for p in self.parts if self.state.parts[p.index].batch_id is not None]
+        batches = self._wait_parts(parts, timeout)
+        for part, batch in zip(parts, batches, strict=True):
             custom_ids = run_blocking(part.read_custom_ids)
             found = {r.custom_id: r for r in self._download(part, batch, custom_ids)}
             for cid in custom_ids:

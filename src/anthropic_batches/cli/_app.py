@@ -19,6 +19,7 @@ from .._facts import (
 )
 from ._common import (
     EXIT_BAD_INPUT,
+    EXIT_BUDGET,
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -37,7 +38,8 @@ from ._run import run_job
 EPILOG = (
     f"Exit codes: {EXIT_OK} done; {EXIT_ERROR} API, network or file error; {EXIT_USAGE} bad "
     f"command line or no API key; {EXIT_BAD_INPUT} bad requests file or state file; "
-    f"{EXIT_TIMEOUT} --timeout passed; {EXIT_INTERRUPTED} interrupted (Ctrl-C)."
+    f"{EXIT_TIMEOUT} --timeout passed; {EXIT_BUDGET} --max-cost reached (parts left "
+    f"unsubmitted; re-run with a higher cap to go on); {EXIT_INTERRUPTED} interrupted (Ctrl-C)."
 )
 
 app = typer.Typer(
@@ -165,6 +167,32 @@ def run(
     cancel_on_interrupt: Annotated[
         bool, typer.Option("--cancel-on-interrupt", help="On Ctrl-C, cancel the batches.")
     ] = False,
+    max_cost: Annotated[
+        float | None,
+        typer.Option(
+            "--max-cost",
+            metavar="USD",
+            help="Cap on what the batches can cost at batch prices (every answer at its "
+            "max_tokens): a batch that would pass it is not created.",
+        ),
+    ] = None,
+    prices: Annotated[
+        Path | None,
+        typer.Option(
+            "--prices",
+            metavar="FILE",
+            help="Price file (TOML or JSON) over the bundled prices, for --max-cost.",
+        ),
+    ] = None,
+    cache: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache",
+            metavar="PATH",
+            help="Response cache (a SQLite file, made if missing): requests answered before "
+            "are not sent again; their stored answers are written instead.",
+        ),
+    ] = None,
 ) -> None:
     """Split, submit, wait, download the results and print a summary. Re-run to resume."""
     settings = settings_of(ctx)
@@ -173,6 +201,8 @@ def run(
     if output != "-" and not Path(output).resolve().parent.is_dir():
         settings.fail(f"cannot write {output}: its directory does not exist", EXIT_USAGE)
     settings.state_path = state
+    if max_cost is not None and not 0 <= max_cost < float("inf"):
+        settings.fail(f"--max-cost {max_cost}: give a number of dollars, 0 or more", EXIT_USAGE)
 
     async def work() -> int:
         return await run_job(
@@ -185,6 +215,9 @@ def run(
             poll_interval=poll_interval,
             timeout=timeout,
             cancel_on_interrupt=cancel_on_interrupt,
+            max_cost=max_cost,
+            prices=prices,
+            cache=cache,
         )
 
     execute(settings, work)

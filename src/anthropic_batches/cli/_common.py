@@ -33,6 +33,7 @@ from .. import (
     BatchValidationError,
     WaitTimeoutError,
 )
+from .._budget import UnpricedModelError
 from .._facts import API_VERSIONS, DEFAULT_API_VERSION
 from .._requests_file import RequestsFile, RequestsFileError
 from .._shared import DEFAULT_BASE_URL
@@ -43,6 +44,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_BAD_INPUT = 3
 EXIT_TIMEOUT = 4
+EXIT_BUDGET = 5
 EXIT_INTERRUPTED = 130
 
 
@@ -220,6 +222,12 @@ def execute(settings: Settings, work: Callable[[], Coroutine[Any, Any, int | Non
         _trace(settings)
         settings.console.print(f"[bold red]error:[/] {escape(str(exc))}")
         code = EXIT_BAD_INPUT
+    except UnpricedModelError as exc:
+        _trace(settings)
+        names = ", ".join(exc.models)
+        message = f"no price for {names}: --max-cost needs every model's price (--prices FILE)"
+        settings.console.print(f"[bold red]error:[/] {escape(message)}")
+        code = EXIT_USAGE
     except WaitTimeoutError as exc:
         _trace(settings)
         batch = exc.batch

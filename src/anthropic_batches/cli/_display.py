@@ -25,12 +25,13 @@ from rich.progress import (
 from rich.text import Text
 
 from .._async.jobs import AsyncJob
+from .._budget import BudgetExceeded
 from .._facts import RESULT_TYPES
 from .._models import MessageBatch
 from .._prices import PriceFileError
 from .._progress import JobProgress
 from .._split import JobPart
-from ._common import Settings
+from ._common import Settings, resume_lines
 
 #: A file or a part this large (bytes) is large: checking and uploading it is shown.
 LARGE_BYTES = 16 * 2**20
@@ -202,14 +203,17 @@ def print_summary(settings: Settings, job: AsyncJob, output: str) -> None:
     ids = [i for i in job.batch_ids if i]
     where = "stdout" if output == "-" else output
     n = len(ids)
+    done = "Job done" if job.budget_stop is None else "Job stopped at the cost cap"
     settings.info(
-        f"[bold]Job done[/]: {job.state.requests} requests in {n} batch{'es' if n != 1 else ''}"
+        f"[bold]{done}[/]: {job.state.requests} requests in {n} batch{'es' if n != 1 else ''}"
         f" ({escape(', '.join(ids))})"
     )
     order = list(RESULT_TYPES)
     kinds = order + sorted(set(usage.counts) - set(order))
     counts = ", ".join(f"{usage.counts[k]} {k}" for k in kinds if usage.counts.get(k))
     settings.info(f"Results: {counts or 'none'} -> {escape(where)}")
+    if job.cached:
+        settings.info(f"Cached: {job.cached} succeeded from the cache (no batch, no cost)")
     errors: Counter[str] = Counter()
     for part in job.state.parts:
         for failed in part.failed:
@@ -227,3 +231,22 @@ def print_summary(settings: Settings, job: AsyncJob, output: str) -> None:
     except PriceFileError as exc:
         cost = f"unknown ({exc})"
     settings.info(f"Estimated cost: {escape(cost)} at the batch price (50% off list prices)")
+    if job.max_cost is not None:
+        settings.info(
+            f"Committed: at most ${job.committed_cost:,.4f} of the --max-cost "
+            f"${job.max_cost:,.4f} (the upper bound of the batches created; actual: "
+            f"{escape(cost)} so far)"
+        )
+
+
+def print_budget_stop(settings: Settings, stop: BudgetExceeded) -> None:
+    """What `--max-cost` held back, and how to go on (on stderr, even under `--quiet`)."""
+    settings.console.print(
+        f"[bold red]stopped:[/] --max-cost ${stop.max_cost:,.4f} reached: "
+        f"${stop.committed:,.4f} committed, the next batch would add up to "
+        f"${stop.part_bound:,.4f}; {stop.unsubmitted_parts} batch(es) of "
+        f"{stop.unsubmitted_requests} request(s) left unsubmitted"
+    )
+    for line in resume_lines(settings):
+        settings.console.print(escape(line), soft_wrap=True)
+    settings.console.print("(with a higher --max-cost, to submit the rest)")

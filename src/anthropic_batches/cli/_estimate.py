@@ -121,6 +121,14 @@ def estimate(
             help="Price file (TOML or JSON) over the bundled prices.",
         ),
     ] = None,
+    cache: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache",
+            metavar="PATH",
+            help="Response cache of run --cache: the requests it answers cost $0.",
+        ),
+    ] = None,
 ) -> None:
     """Estimate what a requests file costs at batch prices, before sending it."""
     settings = settings_of(ctx)
@@ -132,12 +140,17 @@ def estimate(
     async def work() -> None:
         if no_count:
             found = await estimate_cost(
-                None, requests, count=False, prices=table, api_version=settings.api_version
+                None,
+                requests,
+                count=False,
+                prices=table,
+                api_version=settings.api_version,
+                cache=cache,
             )
         else:
             async with settings.client() as client:
                 found = await estimate_cost(
-                    client, requests, sample=sample, seed=seed, prices=table
+                    client, requests, sample=sample, seed=seed, prices=table, cache=cache
                 )
         typer.echo(estimate_table(found))
         for line in estimate_notes(found):
@@ -164,6 +177,11 @@ def estimate_notes(estimate: Estimate) -> list[str]:
     notes.append(
         "Costs are at batch prices, with every answer at its max_tokens (the output ceiling)."
     )
+    if estimate.cached:
+        notes.append(
+            f"{estimate.cached:,} requests are answered by the cache (--cache): $0, and not "
+            "in the table."
+        )
     if estimate.unpriced_models:
         names = ", ".join(estimate.unpriced_models)
         notes.append(

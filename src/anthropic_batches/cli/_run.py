@@ -22,12 +22,13 @@ from typing import BinaryIO
 from rich.markup import escape
 
 from .._async.jobs import AsyncJob
+from .._budget import BudgetExceeded
 from .._models import BatchResult
 from .._requests_file import FileProblem, RequestsFileError
 from .._split import JobPart
 from .._state import JobState, atomic_write
-from ._common import EXIT_INTERRUPTED, EXIT_USAGE, Settings
-from ._display import JobDisplay, print_summary
+from ._common import EXIT_BUDGET, EXIT_INTERRUPTED, EXIT_USAGE, Settings
+from ._display import JobDisplay, print_budget_stop, print_summary
 
 
 class InterruptGuard:
@@ -154,6 +155,8 @@ class OutputWriter:
         self._written: list[tuple[int, int]] = []
         self._coming: list[JobPart] = []  # the parts whose results come, in order
         self._left = 0
+        #: Whether the results served from the cache are still to be written.
+        self.write_cached = True
         if not self._owned:
             self._file = sys.stdout.buffer
             self.include_downloaded = True
@@ -174,7 +177,8 @@ class OutputWriter:
             else:
                 recorded, self._written = (kept[-1][1] if kept else 0), kept
         else:  # a finished job run again: nothing more to write
-            target = path
+            # (a job of cached results only keeps no state: written again, at no cost)
+            target, self.write_cached = path, not path.exists() or not state.parts
             recorded = path.stat().st_size if path.exists() else None
         size = target.stat().st_size if target.exists() else -1
         if downloaded and recorded is not None and size >= recorded:
@@ -254,6 +258,9 @@ async def run_job(
     poll_interval: float,
     timeout: float | None,
     cancel_on_interrupt: bool,
+    max_cost: float | None = None,
+    prices: Path | None = None,
+    cache: Path | None = None,
 ) -> int:
     """The `run` command; returns its exit code."""
     check_paths(settings, requests_path, output, state_path)
@@ -272,6 +279,9 @@ async def run_job(
                 poll_interval=poll_interval,
                 max_poll_interval=max(poll_interval, 60.0),
                 on_progress=display.update,
+                max_cost=max_cost,
+                prices=prices,
+                cache=cache,
             )
         if job.resumed:
             settings.info(f"resuming the job recorded in {escape(str(state_path))}")
@@ -281,8 +291,12 @@ async def run_job(
                     with display:
                         for part in job.parts:
                             display.uploading(job, part)
-                            with guard.protect():
-                                await job.submit_part(part.index)
+                            try:
+                                with guard.protect():
+                                    await job.submit_part(part.index)
+                            except BudgetExceeded as exc:
+                                job.budget_stop = exc  # the rest stay unsubmitted
+                                break
                         n = len(job.parts)
                         settings.info(
                             f"{job.state.requests} requests in {n} batch{'es' if n != 1 else ''}: "
@@ -293,18 +307,34 @@ async def run_job(
                 try:
                     every = writer.include_downloaded
                     saved = job.state.parts
-                    writer.expect([p for p in job.parts if every or not saved[p.index].downloaded])
+                    writer.expect(
+                        [
+                            p
+                            for p in job.parts
+                            if (every or not saved[p.index].downloaded)
+                            and saved[p.index].batch_id is not None
+                        ]
+                    )
                     # Closed at once when the output stops taking results (a closed pipe).
                     results = job.results(include_downloaded=every)
                     async with contextlib.aclosing(results):
                         async for result in results:
                             writer.write(result)
-                    writer.finish()
+                    if writer.write_cached:  # after the parts: their record stays as it was
+                        cached = job.cached_results()
+                        async with contextlib.aclosing(cached):
+                            async for result in cached:
+                                writer.write(result)
+                    if job.budget_stop is None:
+                        writer.finish()  # else the partial file waits for the rest
                 finally:
                     writer.close()
             except asyncio.CancelledError:
                 return await _interrupted(settings, job, cancel_on_interrupt)
     print_summary(settings, job, output)
+    if job.budget_stop is not None:
+        print_budget_stop(settings, job.budget_stop)
+        return EXIT_BUDGET
     return 0
 
 
