@@ -12,7 +12,6 @@ other iterable are written to), read back only while it is submitted or joined t
 
 from __future__ import annotations
 
-import functools
 import itertools
 import logging
 import os
@@ -41,7 +40,8 @@ from .._state import (
     refusal_may_mean_ended,
 )
 from .._usage import UsageSummary
-from ._backend import Lock, gather, run_blocking
+from ._backend import Lock, run_blocking
+from ._job_wait import wait_parts
 
 if TYPE_CHECKING:
     from .client import Client
@@ -74,6 +74,9 @@ class Job:
         poll_interval: Seconds between the first polls of each batch; the interval grows.
         max_poll_interval: The longest pause between polls.
         on_progress: Called with a `JobProgress` after each submit and each poll.
+        max_queued_requests: The most of this job's requests in processing at once, to
+            leave room in the organisation's processing queue for others; a part waits
+            until it fits. `None` (the default) submits as the API accepts.
 
     Raises:
         BatchValidationError: Some requests are not acceptable; it lists every one and why.
@@ -101,8 +104,13 @@ class Job:
         poll_interval: float = 1.0,
         max_poll_interval: float = 60.0,
         on_progress: ProgressCallback | None = None,
+        max_queued_requests: int | None = None,
     ) -> None:
+        if max_queued_requests is not None and max_queued_requests < 1:
+            raise ValueError(f"max_queued_requests must be at least 1, not {max_queued_requests}")
         self._client = client
+        self.max_queued_requests = max_queued_requests
+        self._waiting: set[int] = set()
         self._limits = {"max_requests": max_requests, "max_bytes": max_bytes}
         self._polling = {"poll_interval": poll_interval, "max_poll_interval": max_poll_interval}
         self.on_progress = on_progress
@@ -147,6 +155,7 @@ class Job:
         max_poll_interval: float = 60.0,
         on_progress: ProgressCallback | None = None,
         on_lines: Callable[[int], object] | None = None,
+        max_queued_requests: int | None = None,
     ) -> Job:
         """A job of the requests in a `.jsonl` file (one request object per line).
 
@@ -164,6 +173,7 @@ class Job:
             max_poll_interval: As for `Job`.
             on_progress: As for `Job`.
             on_lines: Called with the number of lines checked so far, every 100,000 lines.
+            max_queued_requests: As for `Job`.
 
         Raises:
             RequestsFileError: The file cannot be read or has bad lines (all listed).
@@ -181,6 +191,7 @@ class Job:
             poll_interval=poll_interval,
             max_poll_interval=max_poll_interval,
             on_progress=on_progress,
+            max_queued_requests=max_queued_requests,
         )
 
     def __repr__(self) -> str:
@@ -213,7 +224,12 @@ class Job:
         """A snapshot of every part, as last seen."""
         elapsed = time.monotonic() - self._started
         return job_progress(
-            self.parts, self.state.parts, self._batches, elapsed=elapsed, now=datetime.now(UTC)
+            self.parts,
+            self.state.parts,
+            self._batches,
+            elapsed=elapsed,
+            now=datetime.now(UTC),
+            waiting=self._waiting,
         )
 
     # -- submitting and waiting ---------------------------------------------------------------
@@ -318,7 +334,11 @@ class Job:
     def wait(self, *, timeout: float | None = None) -> list[MessageBatch]:
         """Submit what is not submitted, then wait until every part's batch has ended.
 
-        Every part's batch is polled, each with a growing interval, until all have ended, and
+        A part is created when it has queue room (see `max_queued_requests`); a create
+        refused with a rate limit (the organisation's processing queue is full) waits for
+        `retry-after`, or a batch of the job ending, and is tried again. The unfinished
+        batches are polled together, with one list page per round (a batch the page does not
+        show is asked for on its own), at a growing interval, until all have ended;
         `on_progress` is called after each poll. Counts move only when a whole batch ends.
 
         Args:
@@ -329,33 +349,16 @@ class Job:
 
         Raises:
             WaitTimeoutError: `timeout` passed before every batch ended.
+            APIStatusError: A code waiting cannot help (`error_code` of a spend limit
+                reached, an organisation on hold): the job stops at once; its state is kept
+                and its submitted batches keep running.
         """
         return self._wait_parts(self.parts, timeout)
 
     def _wait_parts(
         self, parts: Sequence[JobPart], timeout: float | None
     ) -> list[MessageBatch]:
-        self.submit()
-        deadline = None if timeout is None else time.monotonic() + timeout
-        calls = [functools.partial(self._wait_part, part.index, deadline) for part in parts]
-        return gather(calls)
-
-    def _wait_part(self, index: int, deadline: float | None) -> MessageBatch:
-        known = self._batches.get(index)
-        if known is not None and known.ended:
-            return known
-        batch_id = self.state.parts[index].batch_id
-        assert batch_id is not None  # submitted by the caller
-        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-        batch = self._client.messages.batches.wait(
-            known or batch_id,
-            timeout=remaining,
-            on_poll=functools.partial(self._seen, index),
-            **self._polling,
-        )
-        self._seen(index, batch)
-        self._save()
-        return batch
+        return wait_parts(self, parts, timeout)
 
     def _seen(self, index: int, batch: MessageBatch) -> None:
         self._batches[index] = batch

@@ -71,6 +71,7 @@ class EmulatorApp:
 
         try:
             emulator.stats.requests += 1
+            emulator.stats.arrivals.append(emulator.clock.now())
             found = find_route(scope)
             emulator.stats.calls[found.operation] += 1
             fault = emulator.draw_fault()

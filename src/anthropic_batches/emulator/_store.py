@@ -25,7 +25,7 @@ import bisect
 import json
 import random
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +69,7 @@ class EmulatorStats:
         body_bytes_read: Bytes of create bodies read from the network.
         refused: Requests refused by a limit, per kind: `requests_per_minute`,
             `max_queued_requests`, `spend_limit`.
+        arrivals: When each of the last 100,000 requests came in (the emulator's clock).
     """
 
     requests: int = 0
@@ -79,6 +80,7 @@ class EmulatorStats:
     results_dropped: int = 0
     body_bytes_read: int = 0
     refused: Counter[str] = field(default_factory=Counter)
+    arrivals: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
 
     @property
     def create_calls(self) -> int:
