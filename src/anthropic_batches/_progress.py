@@ -76,6 +76,11 @@ class JobProgress:
         return len(self.parts)
 
     @property
+    def waiting_parts(self) -> int:
+        """Parts not submitted yet because the processing queue has no room for them."""
+        return sum(1 for p in self.parts if p.status == WAITING_FOR_ROOM)
+
+    @property
     def ended_parts(self) -> int:
         """How many parts have ended."""
         return sum(1 for p in self.parts if p.ended)

@@ -26,7 +26,7 @@ from ._backend import sleep
 if TYPE_CHECKING:
     from .jobs import AsyncJob
 
-__all__ = ["wait_parts"]
+__all__ = ["in_processing", "wait_parts"]
 
 logger = logging.getLogger("anthropic_batches")
 
@@ -38,7 +38,8 @@ def _ended(job: AsyncJob, index: int) -> bool:
     return job.state.parts[index].status == ENDED
 
 
-def _in_processing(job: AsyncJob) -> int:
+def in_processing(job: AsyncJob) -> int:
+    """The job's requests in processing, as last seen."""
     return sum(
         len(part)
         for part in job.parts
@@ -51,7 +52,7 @@ async def _submit_what_fits(job: AsyncJob, pending: list[int]) -> float | None:
     API asked for when it refused one, if it did."""
     while pending:
         index = pending[0]
-        if not has_room(_in_processing(job), len(job.parts[index]), job.max_queued_requests):
+        if not has_room(in_processing(job), len(job.parts[index]), job.max_queued_requests):
             job._waiting.add(index)
             return None
         try:

@@ -28,6 +28,7 @@ from .._models import BatchResult, MessageBatch
 from .._progress import JobProgress, ProgressCallback, job_progress
 from .._requests_file import read_requests
 from .._resume import key_fingerprint, nothing_created, spool_path
+from .._rounds import has_room
 from .._split import JobPart, RequestLike, split_requests
 from .._state import (
     JobState,
@@ -41,7 +42,7 @@ from .._state import (
 )
 from .._usage import UsageSummary
 from ._backend import Lock, run_blocking
-from ._job_wait import wait_parts
+from ._job_wait import in_processing, wait_parts
 
 if TYPE_CHECKING:
     from .client import AsyncClient
@@ -241,6 +242,10 @@ class AsyncJob:
             Every part's batch id, in part order.
         """
         return [await self.submit_part(part.index) for part in self.parts]
+
+    def has_room(self, index: int) -> bool:
+        """Whether part `index` fits under `max_queued_requests` now (always without it)."""
+        return has_room(in_processing(self), len(self.parts[index]), self.max_queued_requests)
 
     async def submit_part(self, index: int) -> str:
         """Create the batch of one part, unless the state says it was created already.

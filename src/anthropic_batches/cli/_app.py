@@ -165,6 +165,25 @@ def run(
     cancel_on_interrupt: Annotated[
         bool, typer.Option("--cancel-on-interrupt", help="On Ctrl-C, cancel the batches.")
     ] = False,
+    max_queued: Annotated[
+        int | None,
+        typer.Option(
+            "--max-queued",
+            metavar="N",
+            min=1,
+            help="Keep at most N of the job's requests processing at once, leaving room in "
+            "the organisation's queue for others.",
+        ),
+    ] = None,
+    max_rpm: Annotated[
+        int | None,
+        typer.Option(
+            "--max-rpm",
+            metavar="N",
+            min=1,
+            help="Send at most N API requests per minute (every call of the run together).",
+        ),
+    ] = None,
 ) -> None:
     """Split, submit, wait, download the results and print a summary. Re-run to resume."""
     settings = settings_of(ctx)
@@ -173,6 +192,7 @@ def run(
     if output != "-" and not Path(output).resolve().parent.is_dir():
         settings.fail(f"cannot write {output}: its directory does not exist", EXIT_USAGE)
     settings.state_path = state
+    settings.max_rpm = max_rpm
 
     async def work() -> int:
         return await run_job(
@@ -185,6 +205,7 @@ def run(
             poll_interval=poll_interval,
             timeout=timeout,
             cancel_on_interrupt=cancel_on_interrupt,
+            max_queued=max_queued,
         )
 
     execute(settings, work)

@@ -22,8 +22,10 @@ from typing import BinaryIO
 from rich.markup import escape
 
 from .._async.jobs import AsyncJob
+from .._exceptions import RateLimitError
 from .._models import BatchResult
 from .._requests_file import FileProblem, RequestsFileError
+from .._rounds import stops_job
 from .._split import JobPart
 from .._state import JobState, atomic_write
 from ._common import EXIT_INTERRUPTED, EXIT_USAGE, Settings
@@ -254,6 +256,7 @@ async def run_job(
     poll_interval: float,
     timeout: float | None,
     cancel_on_interrupt: bool,
+    max_queued: int | None = None,
 ) -> int:
     """The `run` command; returns its exit code."""
     check_paths(settings, requests_path, output, state_path)
@@ -272,6 +275,7 @@ async def run_job(
                 poll_interval=poll_interval,
                 max_poll_interval=max(poll_interval, 60.0),
                 on_progress=display.update,
+                max_queued_requests=max_queued,
             )
         if job.resumed:
             settings.info(f"resuming the job recorded in {escape(str(state_path))}")
@@ -280,9 +284,12 @@ async def run_job(
                 if not job.finished:  # a finished job needs no call to print its summary
                     with display:
                         for part in job.parts:
+                            if not job.has_room(part.index):
+                                break  # the rest wait for queue room in job.wait()
                             display.uploading(job, part)
                             with guard.protect():
-                                await job.submit_part(part.index)
+                                if not await _submitted(job, part.index):
+                                    break
                         n = len(job.parts)
                         settings.info(
                             f"{job.state.requests} requests in {n} batch{'es' if n != 1 else ''}: "
@@ -303,6 +310,18 @@ async def run_job(
                 return await _interrupted(settings, job, cancel_on_interrupt)
     print_summary(settings, job, output)
     return 0
+
+
+async def _submitted(job: AsyncJob, index: int) -> bool:
+    """Create a part's batch; `False` when the API has no queue room for it yet (a rate
+    limit): `wait()` tries again as batches end."""
+    try:
+        await job.submit_part(index)
+    except RateLimitError as exc:
+        if stops_job(exc):
+            raise
+        return False
+    return True
 
 
 def check_paths(settings: Settings, requests: Path, output: str, state: Path | None) -> None:

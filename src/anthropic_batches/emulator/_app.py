@@ -71,7 +71,6 @@ class EmulatorApp:
 
         try:
             emulator.stats.requests += 1
-            emulator.stats.arrivals.append(emulator.clock.now())
             found = find_route(scope)
             emulator.stats.calls[found.operation] += 1
             fault = emulator.draw_fault()
@@ -81,8 +80,6 @@ class EmulatorApp:
                 return
             headers = _headers(scope)
             owner = self._authenticate(headers)
-            now = emulator.clock.now()
-            limit_headers.update(emulator.limits.admit(owner, now))
             version = headers.get("anthropic-version")
             if not version:
                 raise bad_request("anthropic-version: header is required")
@@ -93,6 +90,9 @@ class EmulatorApp:
                 )
             if found.route is None:
                 raise _unrouted(scope, found.allowed)
+            now = emulator.clock.now()
+            emulator.stats.arrivals.append(now)
+            limit_headers.update(emulator.limits.admit(owner, now))
             state = scope.setdefault("state", {})
             state.update(owner=owner, api_version=version, now=now)
             state["base_url"] = _base_url(scope, headers)

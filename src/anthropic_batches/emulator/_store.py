@@ -69,7 +69,8 @@ class EmulatorStats:
         body_bytes_read: Bytes of create bodies read from the network.
         refused: Requests refused by a limit, per kind: `requests_per_minute`,
             `max_queued_requests`, `spend_limit`.
-        arrivals: When each of the last 100,000 requests came in (the emulator's clock).
+        arrivals: When each of the last 100,000 requests that reached their operation
+            came in (the emulator's clock).
     """
 
     requests: int = 0
