@@ -170,7 +170,7 @@ def run(
         typer.Option(
             "--max-queued",
             metavar="N",
-            min=1,
+            callback=at_least(1),
             help="Keep at most N of the job's requests processing at once, leaving room in "
             "the organisation's queue for others.",
         ),
@@ -180,7 +180,7 @@ def run(
         typer.Option(
             "--max-rpm",
             metavar="N",
-            min=1,
+            callback=at_least(1),
             help="Send at most N API requests per minute (every call of the run together).",
         ),
     ] = None,
