@@ -7,10 +7,10 @@ headers (https://docs.anthropic.com/en/api/rate-limits). `RequestPacer.reserve()
 long a call must wait before it is sent; the client sleeps that long through its backend
 (`_async/_backend.py`, `_sync/_backend.py`), so both twins share this logic.
 
-The budget is a sliding window: at most `limit` sends in any `window` seconds, so a burst is
-allowed but no minute ever holds more than the limit. A reservation is taken at once (no
-suspension point between reading and writing the state), so concurrent tasks never share a
-slot.
+The budget is a sliding window: at most `limit` sends in any `window` seconds (with a 1%
+margin), so a burst is allowed but no minute ever holds more than the limit. A reservation
+is taken at once (no suspension point between reading and writing the state), so concurrent
+tasks never share a slot.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ __all__ = ["MAX_PAUSE", "RequestPacer"]
 
 #: The longest pause taken from one answer's headers, in seconds.
 MAX_PAUSE = 60.0
+#: A margin on the window (1%): calls sent a window apart can arrive a little closer
+#: together, since each takes its own time on the way.
+SLACK = 0.01
 
 
 class RequestPacer:
@@ -83,7 +86,7 @@ class RequestPacer:
         at = now if self._paused_until <= honoured else max(now, self._paused_until)
         if self.limit is not None:
             if len(self._sent) >= self.limit:
-                at = max(at, self._sent[-self.limit] + self.window)
+                at = max(at, self._sent[-self.limit] + self.window * (1 + SLACK))
             self._sent.append(at)
             while len(self._sent) > self.limit:
                 self._sent.popleft()
