@@ -44,6 +44,9 @@ __all__ = [
     "PROCESSING_STATUSES",
     "PROCESSING_WINDOW",
     "RAMP_LIMIT_EXCEEDED",
+    "RATELIMIT_REQUESTS_LIMIT",
+    "RATELIMIT_REQUESTS_REMAINING",
+    "RATELIMIT_REQUESTS_RESET",
     "REQUEST_BODY_TOO_LARGE_AFTER_DECODING",
     "REQUEST_COUNT_FIELDS",
     "RESULTS_RETENTION",
@@ -233,3 +236,14 @@ CACHE_READ_FACTOR: Final = 0.1
 #: (on input and output alike).
 US_INFERENCE_GEO: Final = "us"
 US_INFERENCE_FACTOR: Final = 1.1
+
+
+# -- rate limits ------------------------------------------------------------------------------
+# https://docs.anthropic.com/en/api/rate-limits ("Message Batches API" and "Response headers")
+
+#: The most requests per minute allowed (the tier's limit for the endpoint).
+RATELIMIT_REQUESTS_LIMIT: Final = "anthropic-ratelimit-requests-limit"
+#: The requests left before the limit is reached.
+RATELIMIT_REQUESTS_REMAINING: Final = "anthropic-ratelimit-requests-remaining"
+#: When the request limit is fully replenished, in RFC 3339 format.
+RATELIMIT_REQUESTS_RESET: Final = "anthropic-ratelimit-requests-reset"

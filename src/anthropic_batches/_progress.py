@@ -9,7 +9,7 @@ part: which parts have ended, how long the job has run, and how long until the e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -25,6 +25,8 @@ __all__ = ["JobProgress", "PartProgress", "ProgressCallback", "job_progress"]
 
 #: Status of a part not submitted yet, and of one submitted whose batch was not seen since.
 PENDING, SUBMITTED = "pending", "submitted"
+#: Status of a part not submitted yet because the processing queue has no room for it.
+WAITING_FOR_ROOM = "waiting_for_queue_room"
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ class PartProgress:
         index: The part's position in the job.
         requests: How many requests it holds.
         batch_id: Its batch id, once submitted.
-        status: `"pending"` (not submitted), or the batch's `processing_status`.
+        status: `"pending"` (not submitted), `"waiting_for_queue_room"` (not submitted: the
+            processing queue has no room for it yet), or the batch's `processing_status`.
         counts: The batch's request counts as last seen (all `processing` until it ends).
         expires_at: When the batch expires, once submitted.
     """
@@ -71,6 +74,11 @@ class JobProgress:
     def total_parts(self) -> int:
         """How many parts the job has."""
         return len(self.parts)
+
+    @property
+    def waiting_parts(self) -> int:
+        """Parts not submitted yet because the processing queue has no room for them."""
+        return sum(1 for p in self.parts if p.status == WAITING_FOR_ROOM)
 
     @property
     def ended_parts(self) -> int:
@@ -123,6 +131,7 @@ def job_progress(
     *,
     elapsed: float,
     now: datetime,
+    waiting: Collection[int] = (),
 ) -> JobProgress:
     """A snapshot of a job's parts.
 
@@ -132,11 +141,14 @@ def job_progress(
         seen: The batch last seen for each part index, where one was seen by this run.
         elapsed: Seconds since the run started.
         now: When the snapshot is taken.
+        waiting: The indexes of parts waiting for queue room.
     """
     snapshot = []
     for part, state in zip(parts, saved, strict=True):
         batch = seen.get(part.index)
         status = state.status or (SUBMITTED if state.batch_id else PENDING)
+        if state.batch_id is None and part.index in waiting:
+            status = WAITING_FOR_ROOM
         snapshot.append(
             PartProgress(
                 index=part.index,

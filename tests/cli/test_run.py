@@ -319,13 +319,12 @@ def test_a_run_refused_by_the_api_leaves_no_state_file(
 ) -> None:
     src = write_requests(tmp_path / "in.jsonl", [request("a")])
     out = tmp_path / "out.jsonl"
-    calls = iter(range(1000))
-    # The list before the create is answered; the create (and its retries) get a 429.
-    monkeypatch.setattr(emulator, "draw_fault", lambda: None if next(calls) == 0 else 429)
+    # The create is refused: the spend limit is reached (a 429 that no wait can fix).
+    emulator.limits.spend_limit_requests = 0
     ran = cli("run", str(src), "-o", str(out))
     assert ran.code != 0
-    assert emulator.stats.create_calls >= 1
-    assert emulator.stats.faults[429] == emulator.stats.create_calls
+    assert emulator.stats.create_calls == 1
+    assert emulator.stats.refused["spend_limit"] == 1
     assert not (tmp_path / "out.jsonl.state.json").exists()
     assert not out.exists()
 

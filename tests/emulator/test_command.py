@@ -48,6 +48,9 @@ OPTIONS = [
     "--drop-results-after",
     "--max-body-bytes",
     "--max-requests",
+    "--requests-per-minute",
+    "--max-queued-requests",
+    "--spend-limit-requests",
     "--log-level",
     "--help",
 ]

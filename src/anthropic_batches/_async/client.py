@@ -14,6 +14,7 @@ import httpx
 from .._encoding import EncodedRequests
 from .._exceptions import APIConnectionError, APITimeoutError
 from .._otel import CallSpan, call_span
+from .._pacing import RequestPacer
 from .._shared import (
     DEFAULT_API_VERSION,
     DEFAULT_TIMEOUT,
@@ -22,6 +23,7 @@ from .._shared import (
     Settings,
     error_from_response,
     is_retryable_response,
+    retry_after,
     retry_delay,
     same_origin,
     without_credentials,
@@ -86,6 +88,11 @@ class AsyncClient:
         betas: Betas to opt into on every call, sent as `anthropic-beta` (comma-joined).
         tracer_provider: An OpenTelemetry `TracerProvider` for this client's spans, instead
             of the global one (needs the `otel` extra).
+        max_requests_per_minute: When set, every call of this client (all its tasks and
+            jobs together) is paced to at most this many HTTP requests in any minute.
+            Whether set or not, a 429 with `retry-after`, or an
+            `anthropic-ratelimit-requests-remaining: 0` answer, holds every call of the
+            client until then, not only the one that got it.
 
     Raises:
         BatchesError: No API key or token was given or found in the environment.
@@ -105,6 +112,7 @@ class AsyncClient:
         workspace_id: str | None = None,
         betas: Sequence[str] | None = None,
         tracer_provider: object = None,
+        max_requests_per_minute: int | None = None,
     ) -> None:
         self._settings = Settings.resolve(
             api_key=api_key,
@@ -117,6 +125,7 @@ class AsyncClient:
             betas=betas,
         )
         self._headers = self._settings.headers()
+        self._pacer = RequestPacer(max_requests_per_minute)
         self._tracer_provider = tracer_provider
         self._timeout = timeout
         self._owns_http = http_client is None
@@ -151,6 +160,11 @@ class AsyncClient:
     def max_retries(self) -> int:
         """How many times a failed request is tried again."""
         return self._settings.max_retries
+
+    @property
+    def max_requests_per_minute(self) -> int | None:
+        """The most HTTP requests this client sends in any minute, or `None` for no cap."""
+        return self._pacer.limit
 
     def __repr__(self) -> str:
         return (
@@ -239,6 +253,7 @@ class AsyncClient:
         """Send until an answer worth returning (success, or an error not worth retrying)."""
         retries = self._settings.max_retries
         attempt = 0
+        honoured = 0.0  # the end of a shared pause this call already waited through
         while True:
             request = self._http.build_request(
                 method,
@@ -248,6 +263,7 @@ class AsyncClient:
                 headers=headers,
                 timeout=timeout,
             )
+            await self._take_turn(honoured)
             try:
                 response = await self._send_following(
                     request, content, stream=stream, timeout=timeout
@@ -273,6 +289,7 @@ class AsyncClient:
                 response.status_code,
                 response.headers.get("request-id"),
             )
+            self._pacer.observe(response, retry_after(response.headers))
             if response.is_success:
                 return response
             try:
@@ -283,10 +300,18 @@ class AsyncClient:
                 await response.aclose()
             if attempt < retries and is_retryable_response(response):
                 await sleep(retry_delay(attempt, response.headers))
+                honoured = self._pacer.paused_until
                 attempt += 1
                 span.resent(attempt)
                 continue
             return response
+
+    async def _take_turn(self, honoured: float) -> None:
+        """Wait for this call's slot in the request budget and for any shared pause (one
+        `honoured` already waited through is not waited again)."""
+        delay = self._pacer.reserve(honoured)
+        if delay > 0:
+            await sleep(delay)
 
     async def _send_following(
         self,

@@ -12,7 +12,6 @@ other iterable are written to), read back only while it is submitted or joined t
 
 from __future__ import annotations
 
-import functools
 import itertools
 import logging
 import os
@@ -40,6 +39,7 @@ from .._prices import PricesLike, load_prices
 from .._progress import JobProgress, ProgressCallback, job_progress
 from .._requests_file import read_requests
 from .._resume import key_fingerprint, nothing_created, spool_path
+from .._rounds import has_room
 from .._split import JobPart, RequestLike, split_requests
 from .._state import (
     JobState,
@@ -52,7 +52,8 @@ from .._state import (
     refusal_may_mean_ended,
 )
 from .._usage import UsageSummary
-from ._backend import Lock, gather, run_blocking
+from ._backend import Lock, run_blocking
+from ._job_wait import in_processing, wait_parts
 
 if TYPE_CHECKING:
     from .client import AsyncClient
@@ -95,6 +96,9 @@ class AsyncJob:
             it has a `succeeded` result for are not planned nor sent, and their results come
             from `cached_results()`; the `succeeded` results downloaded are stored in it. A
             cached answer is the same answer, not a fresh sample.
+        max_queued_requests: The most of this job's requests in processing at once, to
+            leave room in the organisation's processing queue for others; a part waits
+            until it fits. `None` (the default) submits as the API accepts.
 
     Raises:
         BatchValidationError: Some requests are not acceptable; it lists every one and why.
@@ -126,8 +130,13 @@ class AsyncJob:
         max_cost: float | None = None,
         prices: PricesLike | None = None,
         cache: str | os.PathLike[str] | ResponseCache | None = None,
+        max_queued_requests: int | None = None,
     ) -> None:
+        if max_queued_requests is not None and max_queued_requests < 1:
+            raise ValueError(f"max_queued_requests must be at least 1, not {max_queued_requests}")
         self._client = client
+        self.max_queued_requests = max_queued_requests
+        self._waiting: set[int] = set()
         self._limits = {"max_requests": max_requests, "max_bytes": max_bytes}
         self._polling = {"poll_interval": poll_interval, "max_poll_interval": max_poll_interval}
         self.on_progress = on_progress
@@ -191,6 +200,7 @@ class AsyncJob:
         max_cost: float | None = None,
         prices: PricesLike | None = None,
         cache: str | os.PathLike[str] | ResponseCache | None = None,
+        max_queued_requests: int | None = None,
     ) -> AsyncJob:
         """A job of the requests in a `.jsonl` file (one request object per line).
 
@@ -211,6 +221,7 @@ class AsyncJob:
             max_cost: As for `AsyncJob`.
             prices: As for `AsyncJob`.
             cache: As for `AsyncJob`.
+            max_queued_requests: As for `AsyncJob`.
 
         Raises:
             RequestsFileError: The file cannot be read or has bad lines (all listed).
@@ -231,6 +242,7 @@ class AsyncJob:
             max_cost=max_cost,
             prices=prices,
             cache=cache,
+            max_queued_requests=max_queued_requests,
         )
 
     def __repr__(self) -> str:
@@ -283,7 +295,12 @@ class AsyncJob:
         """A snapshot of every part, as last seen."""
         elapsed = time.monotonic() - self._started
         return job_progress(
-            self.parts, self.state.parts, self._batches, elapsed=elapsed, now=datetime.now(UTC)
+            self.parts,
+            self.state.parts,
+            self._batches,
+            elapsed=elapsed,
+            now=datetime.now(UTC),
+            waiting=self._waiting,
         )
 
     # -- submitting and waiting ---------------------------------------------------------------
@@ -307,6 +324,10 @@ class AsyncJob:
                 logger.warning("%s", exc)
                 self.budget_stop = exc
         return ids
+
+    def has_room(self, index: int) -> bool:
+        """Whether part `index` fits under `max_queued_requests` now (always without it)."""
+        return has_room(in_processing(self), len(self.parts[index]), self.max_queued_requests)
 
     async def submit_part(self, index: int) -> str:
         """Create the batch of one part, unless the state says it was created already.
@@ -414,7 +435,11 @@ class AsyncJob:
     async def wait(self, *, timeout: float | None = None) -> list[MessageBatch]:
         """Submit what is not submitted, then wait until every part's batch has ended.
 
-        Every part's batch is polled, each with a growing interval, until all have ended, and
+        A part is created when it has queue room (see `max_queued_requests`); a create
+        refused with a rate limit (the organisation's processing queue is full) waits for
+        `retry-after`, or a batch of the job ending, and is tried again. The unfinished
+        batches are polled together, with one list page per round (a batch the page does not
+        show is asked for on its own), at a growing interval, until all have ended;
         `on_progress` is called after each poll. Counts move only when a whole batch ends.
 
         Args:
@@ -425,36 +450,18 @@ class AsyncJob:
 
         Raises:
             WaitTimeoutError: `timeout` passed before every batch ended.
+            APIStatusError: A code waiting cannot help (`error_code` of a spend limit
+                reached, an organisation on hold): the job stops at once; its state is kept
+                and its submitted batches keep running.
         """
         return await self._wait_parts(self.parts, timeout)
 
     async def _wait_parts(
         self, parts: Sequence[JobPart], timeout: float | None
     ) -> list[MessageBatch]:
-        await self.submit()
-        parts = [p for p in parts if self.state.parts[p.index].batch_id is not None]
-        deadline = None if timeout is None else time.monotonic() + timeout
-        calls = [functools.partial(self._wait_part, part.index, deadline) for part in parts]
         with step_span("job.wait", None, self._client._tracer_provider) as span:
             span.set("anthropic_batches.job.parts", len(parts))
-            return await gather(calls)
-
-    async def _wait_part(self, index: int, deadline: float | None) -> MessageBatch:
-        known = self._batches.get(index)
-        if known is not None and known.ended:
-            return known
-        batch_id = self.state.parts[index].batch_id
-        assert batch_id is not None  # submitted by the caller
-        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-        batch = await self._client.messages.batches.wait(
-            known or batch_id,
-            timeout=remaining,
-            on_poll=functools.partial(self._seen, index),
-            **self._polling,
-        )
-        self._seen(index, batch)
-        await self._save()
-        return batch
+            return await wait_parts(self, parts, timeout)
 
     def _seen(self, index: int, batch: MessageBatch) -> None:
         self._batches[index] = batch
@@ -515,14 +522,12 @@ class AsyncJob:
         Raises:
             WaitTimeoutError: `timeout` passed before every batch ended.
         """
-        await self.submit()
         wanted = [
-            p
-            for p in self.parts
-            if (include_downloaded or not self.state.parts[p.index].downloaded)
-            and self.state.parts[p.index].batch_id is not None
+            p for p in self.parts if include_downloaded or not self.state.parts[p.index].downloaded
         ]
         batches = await self._wait_parts(wanted, timeout) if wanted else []
+        # Under `max_cost`, the parts held back have no batch: only the others are downloaded.
+        wanted = [p for p in wanted if self.state.parts[p.index].batch_id is not None]
         for part, batch in zip(wanted, batches, strict=True):
             custom_ids = await run_blocking(part.read_custom_ids)
             # Closed here, at once, when the caller stops early (not later, by the collector).
@@ -573,9 +578,8 @@ class AsyncJob:
         Raises:
             WaitTimeoutError: `timeout` passed before every batch ended.
         """
-        await self.submit()
+        batches = await self._wait_parts(self.parts, timeout)
         parts = [p for p in self.parts if self.state.parts[p.index].batch_id is not None]
-        batches = await self._wait_parts(parts, timeout)
         for part, batch in zip(parts, batches, strict=True):
             custom_ids = await run_blocking(part.read_custom_ids)
             found = {r.custom_id: r async for r in self._download(part, batch, custom_ids)}

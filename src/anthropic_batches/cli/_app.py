@@ -20,6 +20,7 @@ from .._facts import (
 from ._common import (
     EXIT_BAD_INPUT,
     EXIT_BUDGET,
+    EXIT_STOPPED,
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -39,7 +40,8 @@ EPILOG = (
     f"Exit codes: {EXIT_OK} done; {EXIT_ERROR} API, network or file error; {EXIT_USAGE} bad "
     f"command line or no API key; {EXIT_BAD_INPUT} bad requests file or state file; "
     f"{EXIT_TIMEOUT} --timeout passed; {EXIT_BUDGET} --max-cost reached (parts left "
-    f"unsubmitted; re-run with a higher cap to go on); {EXIT_INTERRUPTED} interrupted (Ctrl-C)."
+    f"unsubmitted; re-run with a higher cap to go on); {EXIT_STOPPED} stopped by the API (a "
+    f"spend limit, an organisation on hold); {EXIT_INTERRUPTED} interrupted (Ctrl-C)."
 )
 
 app = typer.Typer(
@@ -193,6 +195,25 @@ def run(
             "are not sent again; their stored answers are written instead.",
         ),
     ] = None,
+    max_queued: Annotated[
+        int | None,
+        typer.Option(
+            "--max-queued",
+            metavar="N",
+            callback=at_least(1),
+            help="Keep at most N of the job's requests processing at once, leaving room in "
+            "the organisation's queue for others.",
+        ),
+    ] = None,
+    max_rpm: Annotated[
+        int | None,
+        typer.Option(
+            "--max-rpm",
+            metavar="N",
+            callback=at_least(1),
+            help="Send at most N API requests per minute (every call of the run together).",
+        ),
+    ] = None,
 ) -> None:
     """Split, submit, wait, download the results and print a summary. Re-run to resume."""
     settings = settings_of(ctx)
@@ -203,6 +224,7 @@ def run(
     settings.state_path = state
     if max_cost is not None and not 0 <= max_cost < float("inf"):
         settings.fail(f"--max-cost {max_cost}: give a number of dollars, 0 or more", EXIT_USAGE)
+    settings.max_rpm = max_rpm
 
     async def work() -> int:
         return await run_job(
@@ -218,6 +240,7 @@ def run(
             max_cost=max_cost,
             prices=prices,
             cache=cache,
+            max_queued=max_queued,
         )
 
     execute(settings, work)

@@ -34,8 +34,17 @@ from .. import (
     WaitTimeoutError,
 )
 from .._budget import UnpricedModelError
-from .._facts import API_VERSIONS, DEFAULT_API_VERSION
+from .._exceptions import APIStatusError
+from .._facts import (
+    API_VERSIONS,
+    CONTRACT_SPEND_LIMIT_REACHED,
+    DEFAULT_API_VERSION,
+    ENFORCED_SPEND_LIMIT_REACHED,
+    LINKED_ORGANIZATION_SPEND_LIMIT_REACHED,
+    ORGANIZATION_ON_HOLD,
+)
 from .._requests_file import RequestsFile, RequestsFileError
+from .._rounds import stops_job
 from .._shared import DEFAULT_BASE_URL
 from .._state import JobStateError
 
@@ -45,6 +54,8 @@ EXIT_USAGE = 2
 EXIT_BAD_INPUT = 3
 EXIT_TIMEOUT = 4
 EXIT_BUDGET = 5
+#: The API answered a code that waiting cannot fix (a spend limit, an organisation on hold).
+EXIT_STOPPED = 6
 EXIT_INTERRUPTED = 130
 
 
@@ -56,6 +67,8 @@ class Settings:
     base_url: str | None = None
     api_version: str = DEFAULT_API_VERSION
     workspace_id: str | None = None
+    #: `run --max-rpm`: the client's request budget per minute.
+    max_rpm: int | None = None
     quiet: bool = False
     debug: bool = False
     argv: list[str] = field(default_factory=list)
@@ -91,6 +104,7 @@ class Settings:
             base_url=url,
             api_version=self.api_version,
             workspace_id=self.workspace_id,
+            max_requests_per_minute=self.max_rpm,
         )
 
     def requests_file(
@@ -237,6 +251,12 @@ def execute(settings: Settings, work: Callable[[], Coroutine[Any, Any, int | Non
         for line in resume_lines(settings):
             settings.console.print(escape(line), soft_wrap=True)
         code = EXIT_TIMEOUT
+    except APIStatusError as exc:
+        _trace(settings)
+        stopped = stops_job(exc)
+        text = stop_line(exc) if stopped else str(exc)
+        settings.console.print(f"[bold red]{'stopped' if stopped else 'error'}:[/] {escape(text)}")
+        code = EXIT_STOPPED if stopped else EXIT_ERROR
     except APIConnectionError as exc:
         _trace(settings)
         if isinstance(exc, APITimeoutError):
@@ -250,6 +270,28 @@ def execute(settings: Settings, work: Callable[[], Coroutine[Any, Any, int | Non
         settings.console.print(f"[bold red]error:[/] {escape(str(exc) or type(exc).__name__)}")
         code = EXIT_ERROR
     raise typer.Exit(code)
+
+
+#: What to do about each code that stops a job, in one line.
+_STOP_ADVICE = {
+    ENFORCED_SPEND_LIMIT_REACHED: "the organisation's monthly spend limit is reached: raise "
+    "it in the Console (Settings > Limits)",
+    CONTRACT_SPEND_LIMIT_REACHED: "the contract's spend limit is reached: contact your "
+    "account team",
+    LINKED_ORGANIZATION_SPEND_LIMIT_REACHED: "the linked organisation reached its spend "
+    "limit or is out of credit: raise it or add credit",
+    ORGANIZATION_ON_HOLD: "the organisation is on hold: contact support",
+}
+
+
+def stop_line(exc: APIStatusError) -> str:
+    """One line for a job stopped by a code waiting cannot fix: the cause, what to do, and
+    that the submitted batches keep running and a re-run resumes."""
+    advice = _STOP_ADVICE.get(exc.error_code or "", exc.message)
+    return (
+        f"{advice} ({exc.error_code}); submitted batches keep running; run the same command "
+        "again to resume"
+    )
 
 
 def _trace(settings: Settings) -> None:

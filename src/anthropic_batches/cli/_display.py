@@ -56,9 +56,17 @@ def progress_line(p: JobProgress) -> str:
         f"{p.ended_parts}/{p.total_parts} batches ended, "
         f"{p.ended_requests}/{p.total_requests} requests counted, elapsed {duration(p.elapsed)}"
     )
+    if p.waiting_parts:
+        text += f", {waiting_text(p)}"
     if p.time_to_expiry is not None:
         text += f", expires in {duration(p.time_to_expiry)}"
     return text
+
+
+def waiting_text(p: JobProgress) -> str:
+    """How many batches wait for room in the processing queue."""
+    n = p.waiting_parts
+    return f"{n} batch{'es' if n != 1 else ''} waiting for queue room"
 
 
 def _mb(size: int) -> str:
@@ -165,6 +173,8 @@ class JobDisplay:
         """Show a progress event."""
         if self._progress is not None and self._task is not None:
             info = f"{p.ended_requests}/{p.total_requests} requests counted"
+            if p.waiting_parts:
+                info += f", {waiting_text(p)}"
             if p.time_to_expiry is not None:
                 info += f", expires in {duration(p.time_to_expiry)}"
             if p.total_parts == 1 and not p.done:

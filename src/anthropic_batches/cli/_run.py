@@ -23,8 +23,10 @@ from rich.markup import escape
 
 from .._async.jobs import AsyncJob
 from .._budget import BudgetExceeded
+from .._exceptions import RateLimitError
 from .._models import BatchResult
 from .._requests_file import FileProblem, RequestsFileError
+from .._rounds import stops_job
 from .._split import JobPart
 from .._state import JobState, atomic_write
 from ._common import EXIT_BUDGET, EXIT_INTERRUPTED, EXIT_USAGE, Settings
@@ -261,6 +263,7 @@ async def run_job(
     max_cost: float | None = None,
     prices: Path | None = None,
     cache: Path | None = None,
+    max_queued: int | None = None,
 ) -> int:
     """The `run` command; returns its exit code."""
     check_paths(settings, requests_path, output, state_path)
@@ -282,6 +285,7 @@ async def run_job(
                 max_cost=max_cost,
                 prices=prices,
                 cache=cache,
+                max_queued_requests=max_queued,
             )
         if job.resumed:
             settings.info(f"resuming the job recorded in {escape(str(state_path))}")
@@ -290,10 +294,13 @@ async def run_job(
                 if not job.finished:  # a finished job needs no call to print its summary
                     with display:
                         for part in job.parts:
+                            if not job.has_room(part.index):
+                                break  # the rest wait for queue room in job.wait()
                             display.uploading(job, part)
                             try:
                                 with guard.protect():
-                                    await job.submit_part(part.index)
+                                    if not await _submitted(job, part.index):
+                                        break
                             except BudgetExceeded as exc:
                                 job.budget_stop = exc  # the rest stay unsubmitted
                                 break
@@ -336,6 +343,18 @@ async def run_job(
         print_budget_stop(settings, job.budget_stop)
         return EXIT_BUDGET
     return 0
+
+
+async def _submitted(job: AsyncJob, index: int) -> bool:
+    """Create a part's batch; `False` when the API has no queue room for it yet (a rate
+    limit): `wait()` tries again as batches end."""
+    try:
+        await job.submit_part(index)
+    except RateLimitError as exc:
+        if stops_job(exc):
+            raise
+        return False
+    return True
 
 
 def check_paths(settings: Settings, requests: Path, output: str, state: Path | None) -> None:

@@ -44,6 +44,7 @@ class EmulatorApp:
         emulator = self.emulator
         request_id = emulator.request_id()
         started = False
+        limit_headers: dict[str, str] = {}
 
         async def send_with_id(message: Message) -> None:
             nonlocal started
@@ -51,13 +52,20 @@ class EmulatorApp:
                 started = True
                 headers = list(message.get("headers", []))
                 headers.append((b"request-id", request_id.encode()))
+                headers += [(k.encode(), v.encode()) for k, v in limit_headers.items()]
                 message = {**message, "headers": headers}
             await send(message)
 
-        async def fail(status: int, text: str, headers: dict[str, str]) -> None:
-            body = error_payload(status, text, request_id)
+        async def fail(
+            status: int, text: str, headers: dict[str, str], code: str | None = None
+        ) -> None:
+            body = error_payload(status, text, request_id, code)
             raw = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-            raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+            raw += [
+                (k.lower().encode(), v.encode())
+                for k, v in headers.items()
+                if k.lower() not in limit_headers
+            ]
             await send_with_id({"type": "http.response.start", "status": status, "headers": raw})
             await send_with_id({"type": "http.response.body", "body": body})
 
@@ -82,13 +90,16 @@ class EmulatorApp:
                 )
             if found.route is None:
                 raise _unrouted(scope, found.allowed)
+            now = emulator.clock.now()
+            emulator.stats.arrivals.append(now)
+            limit_headers.update(emulator.limits.admit(owner, now))
             state = scope.setdefault("state", {})
-            state.update(owner=owner, api_version=version, now=emulator.clock.now())
+            state.update(owner=owner, api_version=version, now=now)
             state["base_url"] = _base_url(scope, headers)
             await found.route.handle({**scope, **found.scope, "app": self}, receive, send_with_id)
         except Refusal as exc:
             if not started:
-                await fail(exc.status, exc.message, exc.headers)
+                await fail(exc.status, exc.message, exc.headers, exc.error_code)
         except ClientDisconnect:
             return
         except Exception:

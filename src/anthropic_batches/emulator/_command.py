@@ -59,6 +59,10 @@ def _log_level(value: str) -> str:
     return value
 
 
+def _at_least_1_or_none(value: int | None) -> int | None:
+    return None if value is None else _at_least_1(value)
+
+
 def _at_least_1(value: int) -> int:
     if value < 1:
         raise typer.BadParameter(f"must be 1 or more, not {value}")
@@ -152,6 +156,37 @@ def serve(
             help="Most requests in a batch.",
         ),
     ] = MAX_BATCH_REQUESTS,
+    requests_per_minute: Annotated[
+        int | None,
+        typer.Option(
+            "--requests-per-minute",
+            metavar="N",
+            callback=_at_least_1_or_none,
+            help="Per key, the HTTP requests allowed per minute (a token bucket); over it, "
+            "429 rate_limit_error with retry-after. Every answer carries the "
+            "anthropic-ratelimit-requests-* headers. Off by default.",
+        ),
+    ] = None,
+    max_queued_requests: Annotated[
+        int | None,
+        typer.Option(
+            "--max-queued-requests",
+            metavar="N",
+            callback=_at_least_1_or_none,
+            help="Per key, the most requests in processing; a create that would go over it "
+            "answers 429 with retry-after. Off by default.",
+        ),
+    ] = None,
+    spend_limit_requests: Annotated[
+        int | None,
+        typer.Option(
+            "--spend-limit-requests",
+            metavar="N",
+            callback=_at_least_0,
+            help="Per key, after N requests accepted, creates answer the spend-limit error "
+            "(429, error_code enforced_spend_limit_reached). Off by default.",
+        ),
+    ] = None,
     log_level: Annotated[
         str,
         typer.Option(
@@ -177,6 +212,9 @@ def serve(
         drop_results_after=drop_results_after,
         max_body_bytes=max_body_bytes,
         max_requests=max_requests,
+        requests_per_minute=requests_per_minute,
+        max_queued_requests=max_queued_requests,
+        spend_limit_requests=spend_limit_requests,
     )
     try:
         sock = bind(host, port)

@@ -24,11 +24,20 @@ FAULT_MESSAGES = {
 class Refusal(Exception):
     """An error answer: the HTTP status, a message, and headers to send with it.
 
-    The `error.type` is the one the API uses for the status.
+    The `error.type` is the one the API uses for the status; an `error_code` goes in
+    `error.details.error_code`.
     """
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: dict[str, str] | None = None,
+        *,
+        error_code: str | None = None,
+    ) -> None:
         super().__init__(message)
+        self.error_code = error_code
         self.status = status
         self.type = error_type_for_status(status)
         self.message = message
@@ -45,7 +54,11 @@ def not_found(message: str) -> Refusal:
     return Refusal(404, message)
 
 
-def error_payload(status: int, message: str, request_id: str) -> bytes:
-    """The documented error body for an HTTP status."""
-    error = {"type": error_type_for_status(status), "message": message}
+def error_payload(
+    status: int, message: str, request_id: str, error_code: str | None = None
+) -> bytes:
+    """The documented error body for an HTTP status (with `details.error_code` when given)."""
+    error: dict[str, object] = {"type": error_type_for_status(status), "message": message}
+    if error_code is not None:
+        error["details"] = {"error_code": error_code}
     return json.dumps({"type": "error", "error": error, "request_id": request_id}).encode()

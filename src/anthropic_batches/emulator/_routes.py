@@ -49,7 +49,9 @@ async def create_batch(request: Request) -> Response:
     check_content_type(request)
     body = await read_create_body(request, emulator)
     requests = check_create_body(body, emulator.max_requests)
+    emulator.limits.check_create(owner, len(requests), *emulator.queued(owner, now), now)
     batch = emulator.create(owner, request.state.api_version, requests, now)
+    emulator.limits.accepted(owner, len(requests))
     return _json(emulator.describe(batch, now, base_url))
 
 

@@ -25,7 +25,7 @@ import bisect
 import json
 import random
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +44,7 @@ from . import _ids
 from ._batch import CANCELED, CANCELING, EXPIRED, IN_PROGRESS, Batch, rfc3339
 from ._clock import Clock, WallClock
 from ._errors import FAULT_MESSAGES, bad_request, not_found
+from ._limits import Limits
 from ._responder import Responder, ResponderRequest, answer, default_responder
 from ._results import pack_results
 
@@ -66,6 +67,10 @@ class EmulatorStats:
         results_downloads: Results downloads started (200 answers).
         results_dropped: Results downloads cut on purpose (`drop_results_after`).
         body_bytes_read: Bytes of create bodies read from the network.
+        refused: Requests refused by a limit, per kind: `requests_per_minute`,
+            `max_queued_requests`, `spend_limit`.
+        arrivals: When each of the last 100,000 requests that reached their operation
+            came in (the emulator's clock).
     """
 
     requests: int = 0
@@ -75,6 +80,8 @@ class EmulatorStats:
     results_downloads: int = 0
     results_dropped: int = 0
     body_bytes_read: int = 0
+    refused: Counter[str] = field(default_factory=Counter)
+    arrivals: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
 
     @property
     def create_calls(self) -> int:
@@ -106,6 +113,14 @@ class Emulator:
         responder: Answers each processed request; `default_responder` by default.
         shuffle_results: Whether results come back in a shuffled (but stable) order rather
             than the create order; the real API promises no order.
+        requests_per_minute: Per key, the HTTP requests allowed per minute (a token bucket);
+            over it, 429 with `retry-after`. The rate-limit headers come with every answer.
+            `None` (the default) for no limit.
+        max_queued_requests: Per key, the most requests in processing; a create that would
+            go over it answers 429 with `retry-after`. `None` for no limit.
+        spend_limit_requests: Per key, the requests accepted before creates answer the
+            spend-limit error (`enforced_spend_limit_reached`). `None` for no limit.
+        rate_window_seconds: The window of `requests_per_minute`: 60, or less in fast tests.
     """
 
     def __init__(
@@ -124,6 +139,10 @@ class Emulator:
         drop_results_after: int | None = None,
         responder: Responder | None = None,
         shuffle_results: bool = True,
+        requests_per_minute: int | None = None,
+        max_queued_requests: int | None = None,
+        spend_limit_requests: int | None = None,
+        rate_window_seconds: float = 60.0,
     ) -> None:
         for name, value in [
             ("process_seconds", process_seconds),
@@ -153,6 +172,13 @@ class Emulator:
         self.responder: Responder = responder or default_responder
         self.shuffle_results = shuffle_results
         self.stats = EmulatorStats()
+        self.limits = Limits(
+            requests_per_minute,
+            max_queued_requests,
+            spend_limit_requests,
+            rate_window_seconds,
+            refused=self.stats.refused,
+        )
         self._lock = threading.RLock()
         self._ids_rng = random.Random(f"ids:{seed}")
         self._fault_rng = random.Random(f"faults:{seed}")
@@ -264,6 +290,18 @@ class Emulator:
             self.stats.batches_created += 1
             self._observe(batch, now)
             return batch
+
+    def queued(self, owner: str, now: float) -> tuple[int, float | None]:
+        """A key's requests in processing at `now`, and when its next such batch ends."""
+        with self._lock:
+            size, ends = 0, []
+            for batch_id in self._index.get(owner, []):
+                batch = self._batches[batch_id]
+                self._observe(batch, now)
+                if batch.ended_at is None:
+                    size += batch.size
+                    ends.append(self._end_time(batch))
+            return size, min(ends, default=None)
 
     def get(self, owner: str, batch_id: str, now: float) -> Batch:
         """The batch, brought up to `now`; 404 when it does not exist for this key."""
