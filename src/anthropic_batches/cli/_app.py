@@ -20,10 +20,10 @@ from .._facts import (
 from ._common import (
     EXIT_BAD_INPUT,
     EXIT_BUDGET,
-    EXIT_STOPPED,
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_STOPPED,
     EXIT_TIMEOUT,
     EXIT_USAGE,
     Settings,
