@@ -131,6 +131,9 @@ class _Remote:
         return None
 
     def exists(self, name: str) -> bool:
+        # Asked of the store, not of a listing cached by this process: another worker may
+        # have written the object since.
+        self.fs.invalidate_cache(self.path(name))
         return bool(self.fs.exists(self.path(name)))
 
     def read(self, name: str) -> bytes | None:

@@ -210,3 +210,17 @@ def test_a_job_whose_input_is_an_s3_url_runs_over_the_emulator(
     first, *later = s3_server.requests("GET", f"/{bucket}/job.jsonl")
     assert first.sent == job.parts[-1].end
     assert {f.range for f in later} == {f"bytes={p.offset}-{p.end - 1}" for p in job.parts}
+
+
+def test_a_part_another_worker_wrote_is_seen_despite_a_cached_listing(
+    s3: Any, bucket: str, output: PartsOutput
+) -> None:
+    import s3fs
+
+    with output.open_part(0) as writer:
+        writer.write(results("a", 1)[0])
+        writer.commit()
+    s3.ls(f"{bucket}/runs/one")  # this process now holds a listing of the folder
+    other = s3fs.S3FileSystem(skip_instance_cache=True)  # another worker's
+    other.pipe_file(f"{bucket}/runs/one/part-00001.jsonl", results("b", 1)[0].json_line())
+    assert output.has_part(1)
