@@ -37,8 +37,16 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+)://")
 #: The extra that brings a protocol's package, where this package has one for it.
 _EXTRAS = {"s3": "s3", "s3a": "s3"}
 
-#: Protocols whose package fsspec names when it is missing (its known implementations).
-_PACKAGES = {"gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs", "abfss": "adlfs"}
+#: The fsspec package of a protocol (its known implementations), named when it is missing.
+_PACKAGES = {
+    "s3": "s3fs",
+    "s3a": "s3fs",
+    "gs": "gcsfs",
+    "gcs": "gcsfs",
+    "az": "adlfs",
+    "abfs": "adlfs",
+    "abfss": "adlfs",
+}
 
 
 class StorageError(Exception):
@@ -70,12 +78,13 @@ def local_path(url: str) -> str | None:
 
 def _missing(url: str, name: str | None) -> StorageError:
     scheme = protocol(url)
-    extra = _EXTRAS.get(scheme, "objects")
-    what = f"anthropic-batches[{extra}]"
     package = _PACKAGES.get(scheme)
-    if package and name != "fsspec":
-        what += f" and {package}"
-    return StorageError(f"{scheme}:// URLs need {name or 'a package'}: install {what}")
+    if scheme in _EXTRAS:
+        what = f"anthropic-batches[{_EXTRAS[scheme]}]"
+    else:
+        what = "anthropic-batches[objects]" + (f" and {package}" if package else "")
+    needed = name or package or "its fsspec package"
+    return StorageError(f"{scheme}:// URLs need {needed}: install {what}")
 
 
 def filesystem(url: str, storage_options: Mapping[str, Any] | None = None) -> tuple[Any, str]:
