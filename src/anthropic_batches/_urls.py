@@ -121,7 +121,7 @@ def reason(exc: BaseException) -> str:
     detail = _one_line(str(exc) or type(exc).__name__)
     if isinstance(exc, FileNotFoundError):
         return f"not found ({detail}); check the URL, and that its bucket or folder exists"
-    if isinstance(exc, PermissionError):
+    if isinstance(exc, PermissionError) or _named(exc, "NoCredentialsError"):
         return (
             f"access denied ({detail}); check the credentials (AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY for s3://, or storage_options) and the permissions"
@@ -132,15 +132,21 @@ def reason(exc: BaseException) -> str:
             "(AWS_ENDPOINT_URL for s3://, or storage_options) and the network"
         )
     if isinstance(exc, OSError) and exc.strerror:
-        return _one_line(exc.strerror)
+        where = f": {exc.filename}" if exc.filename else ""
+        return _one_line(f"{exc.strerror}{where}")
     return detail
+
+
+def _named(exc: BaseException, *names: str) -> bool:
+    """Whether the error is of a class of one of these names (botocore's and aiohttp's
+    errors, checked without importing them)."""
+    return any(cls.__name__ in names for cls in type(exc).__mro__)
 
 
 def _unreachable(exc: BaseException) -> bool:
     """A connection that failed (botocore's and aiohttp's errors are not `OSError`s)."""
-    names = {cls.__name__ for cls in type(exc).__mro__}
     markers = ("EndpointConnectionError", "ConnectTimeoutError", "ClientConnectorError")
-    return isinstance(exc, ConnectionError | TimeoutError) or bool(names & set(markers))
+    return isinstance(exc, ConnectionError | TimeoutError) or _named(exc, *markers)
 
 
 def size(url: str, storage_options: Mapping[str, Any] | None = None) -> int:

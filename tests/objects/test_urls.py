@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,3 +85,48 @@ def test_a_requests_url_whose_package_is_missing_is_one_problem_naming_it(
 def test_an_unknown_protocol_is_named() -> None:
     with pytest.raises(StorageError, match=r"unknown protocol nosuch://"):
         filesystem("nosuch://x/y")
+
+
+class _Dropping(io.RawIOBase):
+    """A stream whose connection drops after `limit` bytes."""
+
+    def __init__(self, data: bytes, limit: int) -> None:
+        self.data, self.limit, self.at = data, limit, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.at = offset
+        return offset
+
+    def readinto(self, buffer: Any) -> int:
+        if self.at >= self.limit:
+            raise ConnectionResetError(104, "Connection reset by peer")
+        piece = self.data[self.at : min(self.at + len(buffer), self.limit)]
+        buffer[: len(piece)] = piece
+        self.at += len(piece)
+        return len(piece)
+
+
+def test_a_url_whose_connection_drops_midway_is_one_problem_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    line = (
+        b'{"custom_id": "a%d", "params": {"model": "m", "max_tokens": 1, '
+        b'"messages": [{"role": "user", "content": "hi"}]}}\n'
+    )
+    data = b"".join(line % i for i in range(1000))
+    monkeypatch.setattr(
+        MemoryFileSystem, "_open", lambda self, path, mode="rb", **kw: _Dropping(data, 50_000)
+    )
+    with pytest.raises(RequestsFileError) as caught:
+        split_requests(read_requests("memory://jobs/requests.jsonl"))
+    [problem] = caught.value.problems
+    assert problem.path == "memory://jobs/requests.jsonl" and problem.line is None
+    assert "cannot be reached" in problem.message and "Connection reset" in problem.message
