@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import json
 import os
 import secrets
@@ -112,6 +113,20 @@ class _Local:
         os.unlink(self.path(name))
 
 
+#: How a large object is uploaded, where the filesystem lets it be said (s3fs): in pieces
+#: of 16 MiB, two at a time, so an upload holds about 32 MiB, not s3fs's default of ten
+#: pieces of 50 MiB (https://s3fs.readthedocs.io/en/latest/api.html).
+_UPLOAD = {"chunksize": 16 << 20, "max_concurrency": 2}
+
+
+def _upload_options(fs: Any) -> dict[str, int]:
+    try:
+        parameters = inspect.signature(fs._put_file).parameters
+    except (AttributeError, TypeError, ValueError):
+        return {}
+    return {name: value for name, value in _UPLOAD.items() if name in parameters}
+
+
 class _Remote:
     """A folder of an fsspec filesystem (a key prefix of an object store)."""
 
@@ -119,6 +134,7 @@ class _Remote:
         self.fs, root = filesystem(url, storage_options)
         self.root = root.rstrip("/")
         self.folders = protocol(url) not in _OBJECT_STORES
+        self.upload = _upload_options(self.fs)
 
     def path(self, name: str) -> str:
         return f"{self.root}/{name}"
@@ -144,7 +160,7 @@ class _Remote:
 
     def put(self, spool: str, name: str) -> None:
         try:
-            self.fs.put_file(spool, self.path(name))
+            self.fs.put_file(spool, self.path(name), **self.upload)
         finally:
             os.unlink(spool)
 

@@ -224,3 +224,22 @@ def test_a_part_another_worker_wrote_is_seen_despite_a_cached_listing(
     other = s3fs.S3FileSystem(skip_instance_cache=True)  # another worker's
     other.pipe_file(f"{bucket}/runs/one/part-00001.jsonl", results("b", 1)[0].json_line())
     assert output.has_part(1)
+
+
+def test_a_large_part_is_uploaded_in_pieces_and_stored_whole(
+    s3: Any, bucket: str, s3_server: RecordingMotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from anthropic_batches import _output_parts
+
+    monkeypatch.setitem(_output_parts._UPLOAD, "chunksize", 5 << 20)  # S3's smallest piece
+    output = PartsOutput(f"s3://{bucket}/runs/one")
+    item = parse_result(1, result_line("big", text="x" * 100_000))
+    with output.open_part(0) as writer:
+        for _ in range(120):  # about 12 MB
+            writer.write(item)
+        writer.commit()
+    key = f"/{bucket}/runs/one/part-00000.jsonl"
+    pieces = s3_server.requests("PUT", key)
+    assert len(pieces) == 3  # 5 MB, 5 MB and the rest, never the whole part in one request
+    stored = s3.cat_file(key.lstrip("/")).splitlines()
+    assert stored == [item.json_line()] * 120
