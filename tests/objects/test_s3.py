@@ -229,9 +229,9 @@ def test_a_part_another_worker_wrote_is_seen_despite_a_cached_listing(
 def test_a_large_part_is_uploaded_in_pieces_and_stored_whole(
     s3: Any, bucket: str, s3_server: RecordingMotoServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from anthropic_batches import _output_parts
+    from anthropic_batches import _urls
 
-    monkeypatch.setitem(_output_parts._UPLOAD, "chunksize", 5 << 20)  # S3's smallest piece
+    monkeypatch.setitem(_urls._UPLOAD, "chunksize", 5 << 20)  # S3's smallest piece
     output = PartsOutput(f"s3://{bucket}/runs/one")
     item = parse_result(1, result_line("big", text="x" * 100_000))
     with output.open_part(0) as writer:
