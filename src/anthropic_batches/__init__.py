@@ -88,6 +88,8 @@ from ._models import (
     UnknownResult,
     Usage,
 )
+from ._output_parts import OutputError, OutputFormat, PartsOutput, PartWriter
+from ._parquet import read_parquet_results
 from ._prices import PriceFileError, PricesLike, load_prices
 from ._progress import JobProgress, PartProgress, ProgressCallback
 from ._requests_file import FileProblem, RequestsFileError, read_requests
@@ -171,10 +173,14 @@ __all__ = [
     "NotFoundError",
     "NotGiven",
     "OrganizationOnHoldError",
+    "OutputError",
+    "OutputFormat",
     "OverloadedError",
     "Page",
     "Pager",
     "PartProgress",
+    "PartWriter",
+    "PartsOutput",
     "PaymentRequiredError",
     "PermissionDeniedError",
     "PreconditionFailedError",
@@ -220,6 +226,7 @@ __all__ = [
     "estimate_cost_sync",
     "failed_requests",
     "load_prices",
+    "read_parquet_results",
     "read_requests",
     "results_by_custom_id",
     "results_in_input_order",
