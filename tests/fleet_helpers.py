@@ -1,0 +1,29 @@
+"""Helpers of the fleet tests: a requests file, and what an output folder holds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+__all__ = ["output_ids", "write_requests"]
+
+
+def write_requests(path: Path, count: int) -> Path:
+    """A requests file of `count` small requests, `r000`, `r001`, ..."""
+    with path.open("w") as f:
+        for i in range(count):
+            params = {
+                "model": "claude-sonnet-4-5",
+                "max_tokens": 16,
+                "messages": [{"role": "user", "content": f"say {i}"}],
+            }
+            f.write(json.dumps({"custom_id": f"r{i:03d}", "params": params}) + "\n")
+    return path
+
+
+def output_ids(folder: Path) -> list[str]:
+    """Every `custom_id` in the output's part objects (duplicates kept)."""
+    ids = []
+    for part in sorted(folder.glob("part-*.jsonl")):
+        ids += [json.loads(line)["custom_id"] for line in part.read_text().splitlines()]
+    return ids
