@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .._exceptions import BatchesError
 from .._state import JobState, PartState
 
-__all__ = ["JobStore", "JobStoreError", "JobSummary", "LeaseLost", "redact"]
+__all__ = ["JobStore", "JobStoreError", "JobSummary", "LeaseLost", "OtherInput", "redact"]
 
 
 def redact(url: str) -> str:
@@ -39,6 +39,11 @@ class JobStoreError(BatchesError):
     def __init__(self, store: str | os.PathLike[str], message: str) -> None:
         self.store = redact(os.fspath(store))
         super().__init__(f"{self.store}: {message}")
+
+
+class OtherInput(JobStoreError):
+    """A job of that name exists in the store with other input (another file, size, set of
+    requests or split): nothing is done with it."""
 
 
 class LeaseLost(JobStoreError):

@@ -17,7 +17,7 @@ from typing import Any
 
 from .._split import JobPart, PartSource, job_digest
 from .._state import JobState
-from ._base import JobStore, JobStoreError
+from ._base import JobStore, JobStoreError, OtherInput
 
 __all__ = [
     "PlannedParts",
@@ -109,7 +109,7 @@ def check_source(state: JobState, store: JobStore, job: str, source: str, size: 
     """Refuse, before anything is sent, to work on job `job` with another input.
 
     Raises:
-        JobStoreError: The stored job reads another input, or one of another size.
+        OtherInput: The stored job reads another input, or one of another size.
     """
     if state.source is not None and state.source != source:
         reason = f"it reads {state.source}, not {source}"
@@ -117,7 +117,7 @@ def check_source(state: JobState, store: JobStore, job: str, source: str, size: 
         reason = f"its input was {state.source_size} bytes, {source} is {size} now"
     else:
         return
-    raise JobStoreError(
+    raise OtherInput(
         store.url,
         f"job {job!r} exists with different input ({reason}); use another --job name, or "
         "the same input; nothing was sent",
@@ -137,7 +137,7 @@ def adopt(
     `client` is the one the job sends through (its `api_version`).
 
     Raises:
-        JobStoreError: The job in the store is of other requests or another split.
+        OtherInput: The job in the store is of other requests or another split.
     """
     if loaded is None:
         fresh.source = source_of(parts[0].source.path) if parts else None
@@ -147,7 +147,7 @@ def adopt(
     if source is not None:
         check_source(loaded, store, job, source, None)
     if loaded.digest != job_digest(parts) or loaded.api_version != client.api_version:
-        raise JobStoreError(
+        raise OtherInput(
             store.url,
             f"job {job!r} exists with different input (other requests, split or API "
             "version); use another --job name; nothing was sent",

@@ -34,6 +34,7 @@ from ._common import (
 from ._display import batch_line
 from ._estimate import estimate
 from ._help import PlainCommand, at_least
+from ._jobs import list_jobs, run_shared
 from ._run import run_job
 
 EPILOG = (
@@ -214,9 +215,52 @@ def run(
             help="Send at most N API requests per minute (every call of the run together).",
         ),
     ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            metavar="URL",
+            help="A job store shared by several workers (postgresql://...): this run is "
+            "one worker of job --job, and OUTPUT is a folder of one object per part.",
+        ),
+    ] = None,
+    job: Annotated[
+        str | None, typer.Option("--job", metavar="NAME", help="The job's name in --store.")
+    ] = None,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format", metavar="FORMAT", help="With --store: the parts as jsonl or parquet."
+        ),
+    ] = "jsonl",
+    combine: Annotated[
+        bool,
+        typer.Option("--combine", help="With --store: also write every part as one object."),
+    ] = False,
+    lease_ttl: Annotated[
+        float,
+        typer.Option(
+            "--lease-ttl",
+            metavar="SECONDS",
+            help="With --store: how long a worker's lease of a part lasts unless renewed.",
+        ),
+    ] = 60.0,
 ) -> None:
     """Split, submit, wait, download the results and print a summary. Re-run to resume."""
     settings = settings_of(ctx)
+    if store is not None or job is not None:
+        settings.max_rpm = max_rpm
+        run_shared(
+            settings,
+            requests,
+            output,
+            store,
+            job,
+            output_format,
+            combine,
+            lease_ttl,
+            (max_requests, max_bytes, poll_interval, max_queued),
+        )
     if state is None and output != "-":
         state = Path(output + ".state.json")
     if output != "-" and not Path(output).resolve().parent.is_dir():
@@ -244,6 +288,18 @@ def run(
         )
 
     execute(settings, work)
+
+
+@app.command(cls=PlainCommand)
+def jobs(
+    ctx: typer.Context,
+    store: Annotated[
+        str, typer.Option("--store", metavar="URL", help="The job store (postgresql://...).")
+    ],
+    json: Annotated[bool, typer.Option("--json", help="Print each job as JSON.")] = False,
+) -> None:
+    """List the jobs of a store: parts done, batches running, leases held, requests."""
+    list_jobs(settings_of(ctx), store, json)
 
 
 app.command(cls=PlainCommand, short_help="Estimate what a requests file costs, before sending it.")(
