@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from fleet_helpers import output_ids
 from helpers import KEY
 
-from anthropic_batches import AsyncClient, AsyncJob
+from anthropic_batches import AsyncClient, AsyncJob, JobStoreError, RequestsFileError
 from anthropic_batches._stores import PostgresStore
 from anthropic_batches.emulator import EmulatorServer
 
@@ -37,3 +38,51 @@ async def test_one_worker_does_the_whole_job(
     with PostgresStore(pg_url) as store:
         [summary] = store.jobs()
     assert (summary.downloaded, summary.parts, summary.leases) == (5, 5, 0)
+
+
+async def test_a_state_file_store_works_alone_and_opens_by_name(
+    fleet_server: EmulatorServer, requests_file: Path, tmp_path: Path
+) -> None:
+    state = tmp_path / "job.state.json"
+    async with AsyncClient(api_key=KEY, base_url=fleet_server.base_url) as client:
+        job = AsyncJob.from_file(
+            client, requests_file, store=str(state), max_requests=10, poll_interval=0.05
+        )
+        assert job.state_path == state  # the state file, as with state_path=
+        await job.submit_part(0)
+        # Another process opens it by its store alone and does the rest.
+        opened = AsyncJob.open(client, str(state), "any", poll_interval=0.05)
+        assert opened.batch_ids[0] == job.batch_ids[0]
+        manifest = await opened.work(tmp_path / "out")
+    assert sorted(output_ids(tmp_path / "out")) == [f"r{i:03d}" for i in range(24)]
+    assert len(manifest["parts"]) == 3
+    assert fleet_server.emulator.stats.batches_created == 3
+    assert all(p["downloaded"] for p in json.loads(state.read_text())["parts"])
+
+
+def _change(path: Path, old: str, new: str) -> None:
+    path.write_text(path.read_text().replace(old, new))
+
+
+async def test_a_joining_worker_checks_each_part_it_reads(
+    pg_url: str, fleet_server: EmulatorServer, requests_file: Path, tmp_path: Path
+) -> None:
+    async with AsyncClient(api_key=KEY, base_url=fleet_server.base_url) as client:
+        first = AsyncJob.from_file(client, requests_file, store=pg_url, name="j", max_requests=10)
+        first.close()
+        _change(requests_file, '"say 23"', '"say 99"')  # in the last part
+        joined = AsyncJob.open(client, pg_url, "j", poll_interval=0.05)
+        with pytest.raises(RequestsFileError, match=r"part 2\)? changed"):
+            await joined.work(tmp_path / "out")
+        joined.close()
+    created = fleet_server.emulator.stats.batches_created
+    assert created <= 2  # the changed part was not sent
+    with PostgresStore(pg_url) as store:
+        stored = store.load("j")
+    assert stored is not None and stored.parts[2].batch_id is None
+
+
+async def test_a_missing_job_is_one_line(pg_url: str, fleet_server: EmulatorServer) -> None:
+    async with AsyncClient(api_key=KEY, base_url=fleet_server.base_url) as client:
+        with pytest.raises(JobStoreError, match="there is no job 'nope'"):
+            AsyncJob.open(client, pg_url, "nope")
