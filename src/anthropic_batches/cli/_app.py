@@ -34,7 +34,15 @@ from ._common import (
 from ._display import batch_line
 from ._estimate import estimate
 from ._help import PlainCommand, at_least
-from ._jobs import list_jobs, run_shared
+from ._jobs import (
+    CombineOption,
+    FormatOption,
+    JobOption,
+    LeaseTtlOption,
+    StoreOption,
+    jobs,
+    run_shared,
+)
 from ._run import run_job
 
 EPILOG = (
@@ -215,36 +223,11 @@ def run(
             help="Send at most N API requests per minute (every call of the run together).",
         ),
     ] = None,
-    store: Annotated[
-        str | None,
-        typer.Option(
-            "--store",
-            metavar="URL",
-            help="A job store shared by several workers (postgresql://...): this run is "
-            "one worker of job --job, and OUTPUT is a folder of one object per part.",
-        ),
-    ] = None,
-    job: Annotated[
-        str | None, typer.Option("--job", metavar="NAME", help="The job's name in --store.")
-    ] = None,
-    output_format: Annotated[
-        str,
-        typer.Option(
-            "--format", metavar="FORMAT", help="With --store: the parts as jsonl or parquet."
-        ),
-    ] = "jsonl",
-    combine: Annotated[
-        bool,
-        typer.Option("--combine", help="With --store: also write every part as one object."),
-    ] = False,
-    lease_ttl: Annotated[
-        float,
-        typer.Option(
-            "--lease-ttl",
-            metavar="SECONDS",
-            help="With --store: how long a worker's lease of a part lasts unless renewed.",
-        ),
-    ] = 60.0,
+    store: StoreOption = None,
+    job: JobOption = None,
+    output_format: FormatOption = "jsonl",
+    combine: CombineOption = False,
+    lease_ttl: LeaseTtlOption = 60.0,
 ) -> None:
     """Split, submit, wait, download the results and print a summary. Re-run to resume."""
     settings = settings_of(ctx)
@@ -288,18 +271,6 @@ def run(
         )
 
     execute(settings, work)
-
-
-@app.command(cls=PlainCommand)
-def jobs(
-    ctx: typer.Context,
-    store: Annotated[
-        str, typer.Option("--store", metavar="URL", help="The job store (postgresql://...).")
-    ],
-    json: Annotated[bool, typer.Option("--json", help="Print each job as JSON.")] = False,
-) -> None:
-    """List the jobs of a store: parts done, batches running, leases held, requests."""
-    list_jobs(settings_of(ctx), store, json)
 
 
 app.command(cls=PlainCommand, short_help="Estimate what a requests file costs, before sending it.")(
@@ -458,6 +429,9 @@ def delete(ctx: typer.Context, batch_id: BatchId) -> None:
         typer.echo(f"deleted {deleted.id}")
 
     execute(settings, work)
+
+
+app.command("jobs", cls=PlainCommand, short_help="List the jobs of a job store.")(jobs)
 
 
 @app.command(

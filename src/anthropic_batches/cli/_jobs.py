@@ -12,7 +12,7 @@ import functools
 import json
 import os
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.markup import escape
@@ -23,9 +23,47 @@ from .._output_parts import OutputError, OutputFormat, PartsOutput
 from .._stores import JobStore, JobStoreError, open_store
 from .._stores._base import OtherInput
 from .._stores._plan import check_source, source_of, source_size
-from ._common import EXIT_BAD_INPUT, EXIT_USAGE, Settings, execute
+from ._common import EXIT_BAD_INPUT, EXIT_USAGE, Settings, execute, settings_of
 
-__all__ = ["list_jobs", "run_shared", "run_worker"]
+__all__ = [
+    "CombineOption",
+    "FormatOption",
+    "JobOption",
+    "LeaseTtlOption",
+    "StoreOption",
+    "jobs",
+    "list_jobs",
+    "run_shared",
+    "run_worker",
+]
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        metavar="URL",
+        help="A job store shared by several workers (postgresql://...): this run is "
+        "one worker of job --job, and OUTPUT is a folder of one object per part.",
+    ),
+]
+JobOption = Annotated[
+    str | None, typer.Option("--job", metavar="NAME", help="The job's name in --store.")
+]
+FormatOption = Annotated[
+    str,
+    typer.Option("--format", metavar="FORMAT", help="With --store: the parts as jsonl or parquet."),
+]
+CombineOption = Annotated[
+    bool, typer.Option("--combine", help="With --store: also write every part as one object.")
+]
+LeaseTtlOption = Annotated[
+    float,
+    typer.Option(
+        "--lease-ttl",
+        metavar="SECONDS",
+        help="With --store: how long a worker's lease of a part lasts unless renewed.",
+    ),
+]
 
 
 def _store(settings: Settings, url: str) -> JobStore:
@@ -176,3 +214,14 @@ def list_jobs(settings: Settings, store_url: str, as_json: bool) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def jobs(
+    ctx: typer.Context,
+    store: Annotated[
+        str, typer.Option("--store", metavar="URL", help="The job store (postgresql://...).")
+    ],
+    json: Annotated[bool, typer.Option("--json", help="Print each job as JSON.")] = False,
+) -> None:
+    """List the jobs of a store: parts done, batches running, leases held, requests."""
+    list_jobs(settings_of(ctx), store, json)
