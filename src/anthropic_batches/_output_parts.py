@@ -31,7 +31,7 @@ from typing import Any, BinaryIO, Literal, get_args
 
 from ._exceptions import BatchesError
 from ._models import BatchResult
-from ._urls import StorageError, filesystem, local_path, protocol, reason
+from ._urls import LocalFolder, RemoteFolder, StorageError, local_path, reason
 
 __all__ = ["OutputError", "OutputFormat", "PartWriter", "PartsOutput"]
 
@@ -39,10 +39,6 @@ OutputFormat = Literal["jsonl", "parquet"]
 """How a part's results are stored: JSON Lines as the API sent them, or Parquet."""
 
 MANIFEST = "_manifest.json"
-
-#: Protocols of object stores: a "folder" there is a key prefix, created by writing under it
-#: (making one would create a bucket).
-_OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "oss"})
 
 
 class OutputError(BatchesError):
@@ -60,96 +56,6 @@ class OutputError(BatchesError):
         self.url = url
         self.reason = reason
         super().__init__(f"output {url}: {reason}")
-
-
-def _fsync_directory(directory: str) -> None:
-    with contextlib.suppress(OSError):  # not every platform opens directories
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-class _Local:
-    """A folder on a local disk."""
-
-    def __init__(self, directory: str) -> None:
-        self.directory = directory
-
-    def path(self, name: str) -> str:
-        return os.path.join(self.directory, name)
-
-    def prepare(self) -> None:
-        os.makedirs(self.directory, exist_ok=True)
-
-    def spool_dir(self) -> str:
-        """Where spools are made: beside the objects, so a commit is a rename."""
-        self.prepare()
-        return self.directory
-
-    def exists(self, name: str) -> bool:
-        return os.path.exists(self.path(name))
-
-    def read(self, name: str) -> bytes | None:
-        try:
-            with open(self.path(name), "rb") as f:
-                return f.read()
-        except FileNotFoundError:
-            return None
-
-    def put(self, spool: str, name: str) -> None:
-        """Store a finished spool (in `spool_dir()`) as `name`, and remove the spool."""
-        with open(spool, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(spool, self.path(name))
-        _fsync_directory(self.directory)
-
-    def open_read(self, name: str) -> BinaryIO:
-        return open(self.path(name), "rb")
-
-    def remove(self, name: str) -> None:
-        os.unlink(self.path(name))
-
-
-class _Remote:
-    """A folder of an fsspec filesystem (a key prefix of an object store)."""
-
-    def __init__(self, url: str, storage_options: Mapping[str, Any]) -> None:
-        self.fs, root = filesystem(url, storage_options)
-        self.root = root.rstrip("/")
-        self.folders = protocol(url) not in _OBJECT_STORES
-
-    def path(self, name: str) -> str:
-        return f"{self.root}/{name}"
-
-    def prepare(self) -> None:
-        if self.folders:
-            self.fs.makedirs(self.root, exist_ok=True)
-
-    def spool_dir(self) -> str | None:
-        return None
-
-    def exists(self, name: str) -> bool:
-        return bool(self.fs.exists(self.path(name)))
-
-    def read(self, name: str) -> bytes | None:
-        try:
-            return bytes(self.fs.cat_file(self.path(name)))
-        except FileNotFoundError:
-            return None
-
-    def put(self, spool: str, name: str) -> None:
-        try:
-            self.fs.put_file(spool, self.path(name))
-        finally:
-            os.unlink(spool)
-
-    def open_read(self, name: str) -> BinaryIO:
-        return self.fs.open(self.path(name), "rb")  # type: ignore[no-any-return]
-
-    def remove(self, name: str) -> None:
-        self.fs.rm_file(self.path(name))
 
 
 class PartsOutput:
@@ -183,7 +89,7 @@ class PartsOutput:
         self.url = os.fspath(url)
         self.format = format
         self.storage_options = dict(storage_options or {})
-        self._place: _Local | _Remote | None = None
+        self._place: LocalFolder | RemoteFolder | None = None
 
     def __repr__(self) -> str:
         return f"<PartsOutput {self.url!r} format={self.format!r}>"
@@ -192,12 +98,14 @@ class PartsOutput:
         return OutputError(self.url, reason(exc))
 
     @property
-    def _target(self) -> _Local | _Remote:
+    def _target(self) -> LocalFolder | RemoteFolder:
         if self._place is None:
             path = local_path(self.url)
             try:
                 self._place = (
-                    _Local(path) if path is not None else _Remote(self.url, self.storage_options)
+                    LocalFolder(path)
+                    if path is not None
+                    else RemoteFolder(self.url, self.storage_options)
                 )
             except StorageError as exc:
                 raise self._error(exc) from None
@@ -221,11 +129,7 @@ class PartsOutput:
         probe = f".probe-{secrets.token_hex(8)}"
         try:
             target.prepare()
-            if isinstance(target, _Local):
-                with open(target.path(probe), "xb"):
-                    pass
-            else:
-                target.fs.pipe_file(target.path(probe), b"")
+            target.touch(probe)
             target.remove(probe)
         except Exception as exc:
             raise self._error(exc) from None
@@ -318,7 +222,7 @@ class PartsOutput:
             except Exception as exc:
                 raise self._error(exc) from None
         self._store(spool, name)
-        if isinstance(target, _Local):
+        if isinstance(target, LocalFolder):
             return target.path(name)
         return f"{self.url.rstrip('/')}/{name}"
 
