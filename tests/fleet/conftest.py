@@ -10,11 +10,22 @@ from pathlib import Path
 import pytest
 from fleet_helpers import write_requests
 from helpers import KEY
+
+# S3 on loopback (moto), as the object-storage tests have it.
+from objects.conftest import bucket, s3, s3_server
 from postgres_cluster import PostgresCluster, postgres_cluster
 
 from anthropic_batches.emulator import EmulatorServer
 
-__all__ = ["fleet_server", "pg_url", "postgres_cluster", "requests_file"]
+__all__ = [
+    "bucket",
+    "fleet_server",
+    "pg_url",
+    "postgres_cluster",
+    "requests_file",
+    "s3",
+    "s3_server",
+]
 
 _numbers = itertools.count()
 

@@ -12,12 +12,13 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fleet_helpers import output_ids
 from helpers import KEY
 
-from anthropic_batches._stores import PostgresStore
+from anthropic_batches._stores import JobSummary, PostgresStore
 from anthropic_batches.emulator import EmulatorServer
 
 #: Short leases, so a killed worker's parts are taken over within a test's seconds.
@@ -27,7 +28,7 @@ REQUESTS = 24
 
 
 def _worker(
-    server: EmulatorServer, requests: Path, out: Path, store: str, job: str
+    server: EmulatorServer, requests: str | Path, out: str | Path, store: str, job: str
 ) -> subprocess.Popen[bytes]:
     args = [
         sys.executable,
@@ -81,16 +82,17 @@ def _finished(process: subprocess.Popen[bytes]) -> str:
     return err.decode()
 
 
-def test_three_workers_one_killed_finish_the_job_once(
+def _kill_one_of_three(
+    server: EmulatorServer,
+    requests: str,
+    out: str,
     pg_url: str,
-    fleet_server: EmulatorServer,
-    requests_file: Path,
-    tmp_path: Path,
     workers: list[subprocess.Popen[bytes]],
-) -> None:
-    out = tmp_path / "out"
+) -> tuple[JobSummary, dict[int, tuple[str | None, int, int, str | None]]]:
+    """Three workers on job `fleet`; one holding a created part is killed; the two others
+    finish. What the store says of the job and its parts then."""
     with PostgresStore(pg_url) as store:
-        workers += [_worker(fleet_server, requests_file, out, pg_url, "fleet") for _ in range(3)]
+        workers += [_worker(server, requests, out, pg_url, "fleet") for _ in range(3)]
 
         def victim() -> int | None:
             """A worker holding a part whose batch was created and is not downloaded."""
@@ -113,13 +115,47 @@ def test_three_workers_one_killed_finish_the_job_once(
         for process in survivors:
             _finished(process)
         [summary] = store.jobs()
-        leases = store.leases("fleet")
+        return summary, store.leases("fleet")
+
+
+def test_three_workers_one_killed_finish_the_job_once(
+    pg_url: str,
+    fleet_server: EmulatorServer,
+    requests_file: Path,
+    tmp_path: Path,
+    workers: list[subprocess.Popen[bytes]],
+) -> None:
+    out = tmp_path / "out"
+    summary, leases = _kill_one_of_three(
+        fleet_server, str(requests_file), str(out), pg_url, workers
+    )
     assert sorted(output_ids(out)) == [f"r{i:03d}" for i in range(REQUESTS)]
     assert fleet_server.emulator.stats.batches_created == PARTS  # none created twice
     assert summary.downloaded == PARTS and summary.takeovers > 0
     manifest = json.loads((out / "_manifest.json").read_text())
     assert manifest["usage"]["counts"]["succeeded"] == REQUESTS
     assert all(by is not None for _, _, _, by in leases.values())  # each part: one worker
+
+
+def test_three_workers_on_s3_one_killed(
+    pg_url: str,
+    fleet_server: EmulatorServer,
+    requests_file: Path,
+    s3: Any,
+    bucket: str,
+    workers: list[subprocess.Popen[bytes]],
+) -> None:
+    s3.put_file(str(requests_file), f"{bucket}/in/requests.jsonl")
+    requests, out = f"s3://{bucket}/in/requests.jsonl", f"s3://{bucket}/out"
+    summary, _ = _kill_one_of_three(fleet_server, requests, out, pg_url, workers)
+    s3.invalidate_cache()
+    names = sorted(s3.ls(f"{bucket}/out", detail=False))
+    parts = [n for n in names if n.rsplit("/", 1)[1].startswith("part-")]
+    assert len(parts) == PARTS and f"{bucket}/out/_manifest.json" in names
+    ids = [json.loads(line)["custom_id"] for p in parts for line in s3.cat_file(p).splitlines()]
+    assert sorted(ids) == [f"r{i:03d}" for i in range(REQUESTS)]
+    assert fleet_server.emulator.stats.batches_created == PARTS
+    assert summary.downloaded == PARTS and summary.takeovers > 0
 
 
 def test_a_late_worker_finishes_what_is_left(

@@ -17,6 +17,7 @@ from typing import Any
 
 from .._split import JobPart, PartSource, job_digest
 from .._state import JobState
+from .._urls import StorageError, is_url, size
 from ._base import JobStore, JobStoreError, OtherInput
 
 __all__ = [
@@ -38,18 +39,15 @@ def worker_id() -> str:
 
 def source_of(path: str) -> str:
     """How the store names an input: a URL as it is, a local path made absolute."""
-    return path if "://" in path else os.path.abspath(path)
+    return path if is_url(path) else os.path.abspath(path)
 
 
 def source_size(source: str) -> int | None:
-    """The input's size in bytes (`None` when it cannot be told)."""
-    if "://" in source:
-        from .. import _urls  # type: ignore[attr-defined, unused-ignore]
-
-        return int(_urls.size(source))
+    """The input's size in bytes (`None` when it cannot be told: it is then told when a
+    part of it is read)."""
     try:
-        return os.path.getsize(source)
-    except OSError:
+        return size(source)
+    except StorageError:
         return None
 
 

@@ -39,6 +39,7 @@ from ._jobs import (
     FormatOption,
     JobOption,
     LeaseTtlOption,
+    RequestsArgument,
     StoreOption,
     jobs,
     run_shared,
@@ -161,7 +162,7 @@ def _main(
 @app.command(cls=PlainCommand)
 def run(
     ctx: typer.Context,
-    requests: RequestsPath,
+    requests: RequestsArgument,
     output: Output,
     state: Annotated[
         Path | None,
@@ -256,7 +257,7 @@ def run(
     async def work() -> int:
         return await run_job(
             settings,
-            requests,
+            Path(requests),
             output,
             state,
             max_requests=max_requests,

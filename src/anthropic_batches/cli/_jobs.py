@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -20,16 +18,25 @@ from rich.markup import escape
 from .._async._backend import run_blocking
 from .._async.jobs import AsyncJob
 from .._output_parts import OutputError, OutputFormat, PartsOutput
+from .._requests_file import RequestsFile
 from .._stores import JobStore, JobStoreError, open_store
 from .._stores._base import OtherInput
 from .._stores._plan import check_source, source_of, source_size
-from ._common import EXIT_BAD_INPUT, EXIT_USAGE, Settings, execute, settings_of
+from ._common import (
+    EXIT_BAD_INPUT,
+    EXIT_USAGE,
+    Settings,
+    execute,
+    flag_version,
+    settings_of,
+)
 
 __all__ = [
     "CombineOption",
     "FormatOption",
     "JobOption",
     "LeaseTtlOption",
+    "RequestsArgument",
     "StoreOption",
     "jobs",
     "list_jobs",
@@ -37,6 +44,14 @@ __all__ = [
     "run_worker",
 ]
 
+RequestsArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="REQUESTS",
+        show_default=False,
+        help="Requests file (a path, or a URL with --store): one API request per line.",
+    ),
+]
 StoreOption = Annotated[
     str | None,
     typer.Option(
@@ -75,7 +90,7 @@ def _store(settings: Settings, url: str) -> JobStore:
 
 async def run_worker(
     settings: Settings,
-    requests: Path,
+    requests: str,
     output: str,
     store_url: str,
     name: str,
@@ -100,7 +115,10 @@ async def run_worker(
         async with settings.client() as client:
             state = await run_blocking(store.load, name)
             if state is None:  # the first worker: check and split, record the plan
-                source = settings.requests_file(requests, max_bytes)
+                # Read as `settings.requests_file` reads one, a URL kept as it is.
+                source = RequestsFile(
+                    requests, settings.api_version, max_bytes, spell_version=flag_version
+                )
                 make = functools.partial(
                     AsyncJob,
                     client,
@@ -114,7 +132,7 @@ async def run_worker(
                     max_poll_interval=most,
                 )
             else:  # a later one: the stored plan, and only this worker's parts are read
-                given = source_of(os.fspath(requests))
+                given = source_of(requests)
                 check_source(state, store, name, given, source_size(given))
                 make = functools.partial(
                     AsyncJob.open,
@@ -145,7 +163,7 @@ async def run_worker(
 
 def run_shared(
     settings: Settings,
-    requests: Path,
+    requests: str,
     output: str,
     store: str | None,
     job: str | None,
