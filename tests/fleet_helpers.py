@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-__all__ = ["output_ids", "write_requests"]
+__all__ = ["S3", "output_ids", "write_requests"]
 
 
 def write_requests(path: Path, count: int) -> Path:
@@ -27,3 +29,13 @@ def output_ids(folder: Path) -> list[str]:
     for part in sorted(folder.glob("part-*.jsonl")):
         ids += [json.loads(line)["custom_id"] for line in part.read_text().splitlines()]
     return ids
+
+
+@dataclass(frozen=True)
+class S3:
+    """moto's S3 on loopback: a filesystem on it for the test, a fresh bucket, and the
+    environment that points a worker process at it (the test process's is left alone)."""
+
+    fs: Any
+    bucket: str
+    env: dict[str, str]

@@ -12,10 +12,9 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from fleet_helpers import output_ids
+from fleet_helpers import S3, output_ids
 from helpers import KEY
 
 from anthropic_batches._stores import JobSummary, PostgresStore
@@ -28,7 +27,12 @@ REQUESTS = 24
 
 
 def _worker(
-    server: EmulatorServer, requests: str | Path, out: str | Path, store: str, job: str
+    server: EmulatorServer,
+    requests: str | Path,
+    out: str | Path,
+    store: str,
+    job: str,
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     args = [
         sys.executable,
@@ -53,7 +57,7 @@ def _worker(
         "--lease-ttl",
         str(LEASE_TTL),
     ]
-    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
 
 
 @pytest.fixture
@@ -88,11 +92,12 @@ def _kill_one_of_three(
     out: str,
     pg_url: str,
     workers: list[subprocess.Popen[bytes]],
+    env: dict[str, str] | None = None,
 ) -> tuple[JobSummary, dict[int, tuple[str | None, int, int, str | None]]]:
     """Three workers on job `fleet`; one holding a created part is killed; the two others
     finish. What the store says of the job and its parts then."""
     with PostgresStore(pg_url) as store:
-        workers += [_worker(server, requests, out, pg_url, "fleet") for _ in range(3)]
+        workers += [_worker(server, requests, out, pg_url, "fleet", env) for _ in range(3)]
 
         def victim() -> int | None:
             """A worker holding a part whose batch was created and is not downloaded."""
@@ -141,18 +146,18 @@ def test_three_workers_on_s3_one_killed(
     pg_url: str,
     fleet_server: EmulatorServer,
     requests_file: Path,
-    s3: Any,
-    bucket: str,
+    s3: S3,
     workers: list[subprocess.Popen[bytes]],
 ) -> None:
-    s3.put_file(str(requests_file), f"{bucket}/in/requests.jsonl")
+    fs, bucket = s3.fs, s3.bucket
+    fs.put_file(str(requests_file), f"{bucket}/in/requests.jsonl")
     requests, out = f"s3://{bucket}/in/requests.jsonl", f"s3://{bucket}/out"
-    summary, _ = _kill_one_of_three(fleet_server, requests, out, pg_url, workers)
-    s3.invalidate_cache()
-    names = sorted(s3.ls(f"{bucket}/out", detail=False))
+    summary, _ = _kill_one_of_three(fleet_server, requests, out, pg_url, workers, s3.env)
+    fs.invalidate_cache()
+    names = sorted(fs.ls(f"{bucket}/out", detail=False))
     parts = [n for n in names if n.rsplit("/", 1)[1].startswith("part-")]
     assert len(parts) == PARTS and f"{bucket}/out/_manifest.json" in names
-    ids = [json.loads(line)["custom_id"] for p in parts for line in s3.cat_file(p).splitlines()]
+    ids = [json.loads(line)["custom_id"] for p in parts for line in fs.cat_file(p).splitlines()]
     assert sorted(ids) == [f"r{i:03d}" for i in range(REQUESTS)]
     assert fleet_server.emulator.stats.batches_created == PARTS
     assert summary.downloaded == PARTS and summary.takeovers > 0
