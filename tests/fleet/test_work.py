@@ -9,7 +9,14 @@ import pytest
 from fleet_helpers import output_ids
 from helpers import KEY
 
-from anthropic_batches import AsyncClient, AsyncJob, JobStoreError, RequestsFileError
+from anthropic_batches import (
+    AsyncClient,
+    AsyncJob,
+    Client,
+    Job,
+    JobStoreError,
+    RequestsFileError,
+)
 from anthropic_batches._stores import PostgresStore
 from anthropic_batches.emulator import EmulatorServer
 
@@ -86,3 +93,18 @@ async def test_a_missing_job_is_one_line(pg_url: str, fleet_server: EmulatorServ
     async with AsyncClient(api_key=KEY, base_url=fleet_server.base_url) as client:
         with pytest.raises(JobStoreError, match="there is no job 'nope'"):
             AsyncJob.open(client, pg_url, "nope")
+
+
+def test_the_sync_job_works_on_a_shared_job_too(
+    pg_url: str, fleet_server: EmulatorServer, requests_file: Path, tmp_path: Path
+) -> None:
+    with Client(api_key=KEY, base_url=fleet_server.base_url) as client:
+        first = Job.from_file(client, requests_file, store=pg_url, name="s", max_requests=10)
+        first.close()
+        with PostgresStore(pg_url) as store:
+            job = Job.open(client, store, "s", poll_interval=0.05)
+            manifest = job.work(str(tmp_path / "out"), lease_ttl=5, max_leases=1)
+            [summary] = store.jobs()
+    assert sorted(output_ids(tmp_path / "out")) == [f"r{i:03d}" for i in range(24)]
+    assert len(manifest["parts"]) == 3 and summary.downloaded == 3
+    assert fleet_server.emulator.stats.batches_created == 3
