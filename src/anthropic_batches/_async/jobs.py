@@ -60,8 +60,6 @@ from ._job_wait import in_processing, wait_parts
 
 if TYPE_CHECKING:
     from .._output_parts import PartsOutput
-
-if TYPE_CHECKING:
     from .client import AsyncClient
 
 __all__ = ["AsyncJob"]
