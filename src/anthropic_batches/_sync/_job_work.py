@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -63,7 +64,9 @@ def open_job(
         if opened is not store:
             opened.close()
         raise
-    job._owns_store = opened is not store
+    if opened is not store:  # the job's own: closed by `close()`, or with the job
+        job._owns_store = True
+        weakref.finalize(job, opened.close)
     return job
 
 

@@ -16,6 +16,7 @@ import itertools
 import logging
 import os
 import time
+import weakref
 from collections.abc import Generator, Iterator, Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from datetime import UTC, datetime
@@ -145,6 +146,8 @@ class Job:
     ) -> None:
         self._store = None if store is None else open_store(store)
         self._owns_store = store is not None and not isinstance(store, JobStore)
+        if self._owns_store and self._store is not None:  # closed with the job at the latest
+            weakref.finalize(self, self._store.close)
         shared = self._store is not None and self._store.shared
         if self._store is not None and not shared:  # the state file, as ever
             state_path = getattr(self._store, "path", state_path)
