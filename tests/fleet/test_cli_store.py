@@ -12,6 +12,7 @@ from cli_helpers import Ran
 from fleet_helpers import output_ids, write_requests
 from helpers import KEY
 
+from anthropic_batches import read_parquet_results
 from anthropic_batches.cli import main
 from anthropic_batches.cli._common import EXIT_BAD_INPUT, EXIT_USAGE
 from anthropic_batches.emulator import EmulatorServer
@@ -102,3 +103,27 @@ def test_a_bad_store_is_one_line_and_nothing_is_created(
     ran = cli("run", str(requests_file), "-o", str(tmp_path / "out"), "--job", "j")
     assert ran.code == EXIT_USAGE and "--store URL and --job NAME go together" in ran.err
     assert fleet_server.emulator.stats.batches_created == 0
+
+
+def test_parquet_parts_hold_the_same_results(
+    cli: Cli, pg_url: str, requests_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    ran = _run(
+        cli,
+        requests_file,
+        out,
+        "--store",
+        pg_url,
+        "--job",
+        "pq",
+        "--format",
+        "parquet",
+        "--max-requests",
+        "10",
+    )
+    assert ran.code == 0, ran.err
+    parts = sorted(out.glob("part-*.parquet"))
+    assert len(parts) == 3
+    ids = [r.custom_id for p in parts for r in read_parquet_results(str(p))]
+    assert sorted(ids) == [f"r{i:03d}" for i in range(24)]
