@@ -30,6 +30,7 @@ from ._common import (
     flag_version,
     settings_of,
 )
+from ._display import JobDisplay
 
 __all__ = [
     "CombineOption",
@@ -111,6 +112,7 @@ async def run_worker(
         settings.fail(str(exc), EXIT_USAGE)
     store = await run_blocking(_store, settings, store_url)
     most = max(poll_interval, 60.0)
+    display = JobDisplay(settings)
     try:
         async with settings.client() as client:
             state = await run_blocking(store.load, name)
@@ -130,6 +132,7 @@ async def run_worker(
                     max_queued_requests=max_queued,
                     poll_interval=poll_interval,
                     max_poll_interval=most,
+                    on_progress=display.update,
                 )
             else:  # a later one: the stored plan, and only this worker's parts are read
                 given = source_of(requests)
@@ -142,13 +145,15 @@ async def run_worker(
                     max_queued_requests=max_queued,
                     poll_interval=poll_interval,
                     max_poll_interval=most,
+                    on_progress=display.update,
                 )
             job = await run_blocking(make)
             settings.info(
                 f"job {name}: {job.state.requests} requests in {len(job.parts)} part(s); "
                 f"worker {job.worker}"
             )
-            manifest = await job.work(out, lease_ttl=lease_ttl, combine=combine)
+            with display:
+                manifest = await job.work(out, lease_ttl=lease_ttl, combine=combine)
     except OtherInput as exc:
         settings.fail(str(exc), EXIT_BAD_INPUT)
     except (JobStoreError, OutputError) as exc:
