@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -55,6 +56,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _exists(user: str) -> bool:
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        return False
+    return True
+
+
 def _as_user(user: str | None, args: list[str]) -> list[str]:
     if user is None:
         return args
@@ -72,7 +81,9 @@ def _start() -> PostgresCluster:
             "missing; run scripts/install (as root it installs Debian's postgresql package)"
         )
     bin_dir = os.path.dirname(found[-1])
-    user = "postgres" if os.geteuid() == 0 else None
+    user = None  # the server refuses to run as root: as `postgres`, or `nobody` without it
+    if os.geteuid() == 0:
+        user = "postgres" if _exists("postgres") else "nobody"
     folder = tempfile.mkdtemp(prefix="anthropic-batches-pg-")
     if user is not None:
         shutil.chown(folder, user)
