@@ -107,7 +107,8 @@ class AsyncJob:
         store: Where the job's state lives instead of `state_path`: a `JobStore`, a state
             file's path, or a `postgresql://` URL for a store shared by several workers
             (see `work()` and `open()`); the requests are then those of a file every
-            worker can read (`from_file`).
+            worker can read (`from_file`), and the job is run by `work()`, which leases
+            each part before it creates or saves anything of it.
         name: The job's name in the store (needed with a shared store).
 
     Raises:
