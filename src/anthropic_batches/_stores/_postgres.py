@@ -21,9 +21,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .._facts import ENDED
-from .._joins import FailedRequest
 from .._state import JobState, PartState
 from ._base import JobStore, JobStoreError, JobSummary, LeaseLost, redact
+from ._rows import PART_COLUMNS, SCHEMA, failed_json, part_state
 
 if TYPE_CHECKING:
     import psycopg
@@ -35,57 +35,6 @@ SCHEMA_VERSION = 1
 
 _LOCK_KEY = 0x616E_7468_6261  # the advisory lock held while the schema is created
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS anthropic_batches_jobs (
-    name text PRIMARY KEY,
-    digest text NOT NULL,
-    api_version text NOT NULL,
-    requests integer NOT NULL,
-    source text,
-    source_size bigint,
-    base_url text,
-    key_fingerprint text,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE IF NOT EXISTS anthropic_batches_parts (
-    job text NOT NULL REFERENCES anthropic_batches_jobs (name) ON DELETE CASCADE,
-    part integer NOT NULL,
-    start_position integer NOT NULL,
-    stop_position integer NOT NULL,
-    first_custom_id text NOT NULL,
-    last_custom_id text NOT NULL,
-    digest text NOT NULL,
-    byte_offset bigint,
-    byte_end bigint,
-    size bigint,
-    first_line integer,
-    last_line integer,
-    verbatim boolean,
-    batch_id text,
-    submitting_at text,
-    newest_before text,
-    status text,
-    downloaded boolean NOT NULL DEFAULT false,
-    usage jsonb,
-    failed jsonb NOT NULL DEFAULT '[]',
-    bound double precision,
-    lease_owner text,
-    lease_expires timestamptz,
-    leases integer NOT NULL DEFAULT 0,
-    takeovers integer NOT NULL DEFAULT 0,
-    downloaded_by text,
-    PRIMARY KEY (job, part)
-);
-"""
-
-_PLAN = (
-    "start_position, stop_position, first_custom_id, last_custom_id, digest, byte_offset, "
-    "byte_end, size, first_line, last_line, verbatim"
-)
-_PROGRESS = "batch_id, submitting_at, newest_before, status, downloaded, usage, failed, bound"
-_PART_COLUMNS = f"part, {_PLAN}, {_PROGRESS}"
-
 
 def _import_psycopg() -> Any:
     try:
@@ -96,38 +45,6 @@ def _import_psycopg() -> Any:
             "a PostgreSQL store needs psycopg: pip install 'anthropic-batches[postgres]'",
         ) from None
     return psycopg
-
-
-def _part(row: Sequence[Any]) -> PartState:
-    (index, start, stop, first, last, digest, offset, end, size, first_line, last_line) = row[:11]
-    (verbatim, batch_id, submitting_at, newest_before, status, downloaded) = row[11:17]
-    usage, failed, bound = row[17:20]
-    return PartState(
-        index=index,
-        start=start,
-        stop=stop,
-        first_custom_id=first,
-        last_custom_id=last,
-        digest=digest,
-        offset=offset,
-        end=end,
-        size=size,
-        first_line=first_line,
-        last_line=last_line,
-        verbatim=verbatim,
-        batch_id=batch_id,
-        submitting_at=submitting_at,
-        newest_before=newest_before,
-        status=status,
-        downloaded=downloaded,
-        usage=usage,
-        failed=[FailedRequest.from_saved(f) for f in failed or []],
-        bound=bound,
-    )
-
-
-def _failed(part: PartState) -> str:
-    return json.dumps([[f.custom_id, f.result_type, f.error_type] for f in part.failed])
 
 
 class PostgresStore(JobStore):
@@ -189,7 +106,7 @@ class PostgresStore(JobStore):
             row = cur.fetchone()
             version = None if row is None else row[0]
             if version is None:
-                cur.execute(_SCHEMA)
+                cur.execute(SCHEMA)
                 cur.execute(
                     "INSERT INTO anthropic_batches_schema (version) VALUES (%s)", (SCHEMA_VERSION,)
                 )
@@ -214,10 +131,10 @@ class PostgresStore(JobStore):
             if row is None:
                 return None
             cur.execute(
-                f"SELECT {_PART_COLUMNS} FROM anthropic_batches_parts WHERE job = %s ORDER BY part",
+                f"SELECT {PART_COLUMNS} FROM anthropic_batches_parts WHERE job = %s ORDER BY part",
                 (job,),
             )
-            parts = [_part(r) for r in cur.fetchall()]
+            parts = [part_state(r) for r in cur.fetchall()]
         digest, api_version, requests, source, size, base_url, fingerprint, created, updated = row
         return JobState(
             digest=digest,
@@ -252,7 +169,7 @@ class PostgresStore(JobStore):
             )
             if cur.fetchone() is not None:  # this one made it: its plan goes in with it
                 cur.executemany(
-                    f"INSERT INTO anthropic_batches_parts (job, {_PART_COLUMNS}) VALUES "
+                    f"INSERT INTO anthropic_batches_parts (job, {PART_COLUMNS}) VALUES "
                     f"(%s{', %s' * 20})",
                     [
                         (
@@ -275,7 +192,7 @@ class PostgresStore(JobStore):
                             p.status,
                             p.downloaded,
                             None if p.usage is None else json.dumps(p.usage),
-                            _failed(p),
+                            failed_json(p),
                             p.bound,
                         )
                         for p in state.parts
@@ -311,7 +228,7 @@ class PostgresStore(JobStore):
                 "status": part.status,
                 "downloaded": part.downloaded,
                 "usage": None if part.usage is None else json.dumps(part.usage),
-                "failed": _failed(part),
+                "failed": failed_json(part),
                 "bound": part.bound,
                 "worker": worker,
                 "ttl": ttl,
@@ -364,11 +281,11 @@ class PostgresStore(JobStore):
                 {"w": worker, "ttl": ttl, "job": job, "parts": picked},
             )
             cur.execute(
-                f"SELECT {_PART_COLUMNS} FROM anthropic_batches_parts "
+                f"SELECT {PART_COLUMNS} FROM anthropic_batches_parts "
                 "WHERE job = %s AND part = ANY(%s) ORDER BY part",
                 (job, picked),
             )
-            return [_part(r) for r in cur.fetchall()]
+            return [part_state(r) for r in cur.fetchall()]
 
     def renew(self, job: str, worker: str, ttl: float, indices: Sequence[int]) -> list[int]:
         if not indices:
