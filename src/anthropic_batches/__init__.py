@@ -96,6 +96,7 @@ from ._requests_file import FileProblem, RequestsFileError, read_requests
 from ._shared import API_VERSIONS, DEFAULT_API_VERSION, NOT_GIVEN, NotGiven
 from ._split import JobPart, RequestLike, split_requests
 from ._state import JobStateError
+from ._stores import FileStore, JobStore, JobStoreError, JobSummary, PostgresStore, open_store
 from ._sync.batches import Batches, Messages
 from ._sync.client import Client
 from ._sync.estimate import estimate_cost as estimate_cost_sync
@@ -155,6 +156,7 @@ __all__ = [
     "Estimate",
     "ExpiredResult",
     "FileProblem",
+    "FileStore",
     "GatewayTimeoutError",
     "HTTPNotImplementedError",
     "InternalServerError",
@@ -162,6 +164,9 @@ __all__ = [
     "JobPart",
     "JobProgress",
     "JobStateError",
+    "JobStore",
+    "JobStoreError",
+    "JobSummary",
     "LinkedOrganizationSpendLimitReachedError",
     "Message",
     "MessageBatch",
@@ -183,6 +188,7 @@ __all__ = [
     "PartsOutput",
     "PaymentRequiredError",
     "PermissionDeniedError",
+    "PostgresStore",
     "PreconditionFailedError",
     "PriceFileError",
     "PricesLike",
@@ -226,6 +232,7 @@ __all__ = [
     "estimate_cost_sync",
     "failed_requests",
     "load_prices",
+    "open_store",
     "read_parquet_results",
     "read_requests",
     "results_by_custom_id",
