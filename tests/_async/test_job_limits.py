@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from helpers import KEY
+from helpers import job_request as req
 
 from anthropic_batches import (
     AsyncClient,
@@ -28,14 +29,6 @@ from anthropic_batches.emulator import (
     ManualClock,
     create_app,
 )
-
-
-def req(cid: str) -> dict[str, Any]:
-    messages = [{"role": "user", "content": "hello"}]
-    return {
-        "custom_id": cid,
-        "params": {"model": "claude-sonnet-4-5", "max_tokens": 8, "messages": messages},
-    }
 
 
 def client_of(emulator: Emulator, **options: Any) -> AsyncClient:
