@@ -150,9 +150,12 @@ def parts_as_ended(
             if job.state.parts[p.index].batch_id is not None
             and (p.index not in job._batches or not job._batches[p.index].ended)
         ]
+        room_returned = False
         if unfinished:
+            queued = in_processing(job)
             asked = max(asked or 0.0, _poll_round(job, unfinished) or 0.0) or None
             job._save()
+            room_returned = in_processing(job) < queued
         spent = 0.0
         while coming:
             index = coming[0].index
@@ -167,6 +170,9 @@ def parts_as_ended(
             handed = time.monotonic()
             yield coming.pop(0), batch
             spent += time.monotonic() - handed
+        if pending and room_returned:  # try again now, not a pause later (after the reads:
+            # a refusal's `retry-after` pauses every call of the client, downloads too)
+            asked = max(asked or 0.0, _submit_what_fits(job, pending) or 0.0) or None
         if not coming and not pending:
             return
         delay = next_interval(interval, asked, most)
