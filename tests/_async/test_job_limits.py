@@ -19,6 +19,7 @@ from anthropic_batches import (
     EnforcedSpendLimitReachedError,
     RateLimitError,
 )
+from anthropic_batches._async._backend import sleep
 from anthropic_batches._async.jobs import AsyncJob
 from anthropic_batches._progress import JobProgress
 from anthropic_batches._state import JobState
@@ -237,3 +238,23 @@ async def test_a_jobs_create_answered_500_is_still_tried_again(
     assert queue_capped.stats.faults[500] == 1
     assert queue_capped.stats.create_calls == 2  # the 500, then the create that made it
     assert queue_capped.batch_ids(KEY) == [batch_id]
+
+
+async def test_the_time_spent_reading_results_is_not_counted_in_the_timeout() -> None:
+    emulator = Emulator(process_seconds=0.3)
+    async with client_of(emulator) as client:
+        job = AsyncJob(
+            client,
+            [req("a"), req("b")],
+            max_requests=1,
+            max_queued_requests=1,  # the second part is created once the first has ended
+            poll_interval=0.05,
+            max_poll_interval=0.1,
+        )
+        read: list[str] = []
+        async for result in job.results(timeout=1.5):
+            if not read:
+                await sleep(2.0)  # a slow reader: longer than the whole timeout
+            read.append(result.custom_id)
+    assert read == ["a", "b"]
+    assert emulator.stats.batches_created == 2
