@@ -74,9 +74,10 @@ def test_errors_are_caught_by_the_builtin_bases_users_expect() -> None:
     assert issubclass(anthropic_batches.OverloadedError, anthropic_batches.APIStatusError)
 
 
-def test_only_the_emulator_and_cli_extras_are_published() -> None:
+def test_only_the_declared_extras_are_published() -> None:
     extras = metadata.metadata("anthropic-batches").get_all("Provides-Extra")
-    assert sorted(extras or []) == ["cli", "emulator", "otel"]
+    published = ["cli", "emulator", "objects", "otel", "parquet", "postgres", "s3"]
+    assert sorted(extras or []) == published
 
 
 def test_sync_and_async_twins_have_the_same_methods() -> None:
@@ -101,7 +102,8 @@ def test_import_pulls_in_neither_emulator_nor_cli() -> None:
     code = (
         "import sys, anthropic_batches; "
         "bad = [m for m in sys.modules if m.startswith(('anthropic_batches.emulator', "
-        "'anthropic_batches.cli', 'starlette', 'uvicorn', 'typer'))]; "
+        "'anthropic_batches.cli', 'starlette', 'uvicorn', 'typer', 'fsspec', 's3fs', "
+        "'pyarrow', 'psycopg'))]; "
         "print(','.join(bad))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -88,12 +88,15 @@ from ._models import (
     UnknownResult,
     Usage,
 )
+from ._output_parts import OutputError, OutputFormat, PartsOutput, PartWriter
+from ._parquet import read_parquet_results
 from ._prices import PriceFileError, PricesLike, load_prices
 from ._progress import JobProgress, PartProgress, ProgressCallback
 from ._requests_file import FileProblem, RequestsFileError, read_requests
 from ._shared import API_VERSIONS, DEFAULT_API_VERSION, NOT_GIVEN, NotGiven
 from ._split import JobPart, RequestLike, split_requests
 from ._state import JobStateError
+from ._stores import FileStore, JobStore, JobStoreError, JobSummary, PostgresStore, open_store
 from ._sync.batches import Batches, Messages
 from ._sync.client import Client
 from ._sync.estimate import estimate_cost as estimate_cost_sync
@@ -153,6 +156,7 @@ __all__ = [
     "Estimate",
     "ExpiredResult",
     "FileProblem",
+    "FileStore",
     "GatewayTimeoutError",
     "HTTPNotImplementedError",
     "InternalServerError",
@@ -160,6 +164,9 @@ __all__ = [
     "JobPart",
     "JobProgress",
     "JobStateError",
+    "JobStore",
+    "JobStoreError",
+    "JobSummary",
     "LinkedOrganizationSpendLimitReachedError",
     "Message",
     "MessageBatch",
@@ -171,12 +178,17 @@ __all__ = [
     "NotFoundError",
     "NotGiven",
     "OrganizationOnHoldError",
+    "OutputError",
+    "OutputFormat",
     "OverloadedError",
     "Page",
     "Pager",
     "PartProgress",
+    "PartWriter",
+    "PartsOutput",
     "PaymentRequiredError",
     "PermissionDeniedError",
+    "PostgresStore",
     "PreconditionFailedError",
     "PriceFileError",
     "PricesLike",
@@ -220,6 +232,8 @@ __all__ = [
     "estimate_cost_sync",
     "failed_requests",
     "load_prices",
+    "open_store",
+    "read_parquet_results",
     "read_requests",
     "results_by_custom_id",
     "results_in_input_order",

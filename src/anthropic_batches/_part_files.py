@@ -3,12 +3,15 @@
 A part is planned in one pass over the file (`_requests_file`) and kept as a byte range; when
 it is submitted, joined to its results or resubmitted, its lines are read back here and
 checked against the digest recorded when it was planned, so a file changed since is refused
-(naming the part and its lines) before anything of it is sent.
+(naming the part and its lines) before anything of it is sent. A local file is read from its
+offset; a file named by URL (`_urls`: `s3://`, `gs://`, ...) is fetched with one ranged read
+of the part's bytes, so a worker reads only the parts it sends.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Collection, Iterator
 from json.decoder import scanstring  # type: ignore[attr-defined]
@@ -18,6 +21,7 @@ from ._encoding import EncodedRequests, body_from_encoded, encode_json
 from ._facts import BODY_CLOSE, BODY_OPEN
 from ._requests_file import FileProblem, RequestsFileError, _Decoder, _parse
 from ._split import JobPart
+from ._urls import StorageError, is_url, local_path, read_range
 
 __all__ = ["part_body", "part_custom_ids", "part_encoded", "part_matching", "part_requests"]
 
@@ -35,8 +39,14 @@ def _changed(part: JobPart, reason: str) -> RequestsFileError:
 
 
 def _open_part(part: JobPart) -> BinaryIO:
+    path = part.source.path
+    if is_url(path) and local_path(path) is None:
+        try:
+            return io.BytesIO(read_range(path, part.offset, part.end))
+        except StorageError as exc:
+            raise _changed(part, f"cannot be read ({exc})") from None
     try:
-        f = open(part.source.path, "rb")  # noqa: SIM115 - the callers close it
+        f = open(local_path(path) or path, "rb")  # noqa: SIM115 - the callers close it
     except OSError as exc:
         raise _changed(part, f"cannot be read ({exc.strerror or exc})") from None
     f.seek(part.offset)

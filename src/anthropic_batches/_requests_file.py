@@ -1,7 +1,8 @@
 """Reading a requests `.jsonl` file: one API request object per line.
 
-With `_part_files`, where the core reads files (local ones, with blocking reads); the checks of
-each line are I/O-free (`check_line`). Lines are read lazily, one at a time. Each is checked
+With `_part_files`, where the core reads files (with blocking reads: local ones, or any URL
+fsspec knows, streamed in one pass through `_urls`); the checks of each line are I/O-free
+(`check_line`). Lines are read lazily, one at a time. Each is checked
 once, by the checker `create` uses (valid JSON, an object with `custom_id` and `params`, a
 well-formed `custom_id` unique in the file, `params` acceptable under the API version), and
 encoded once; every problem is collected with its file, line number and reason. The problems
@@ -12,6 +13,7 @@ as checked and encoded here, without checking them again.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -22,6 +24,7 @@ from ._encoding import encode_json, encoding_problem
 from ._exceptions import BatchesError, Problem, list_problems
 from ._facts import DEFAULT_API_VERSION, MAX_BATCH_BYTES
 from ._split import CheckedRequest
+from ._urls import StorageError, local_path, open_input, reason
 from ._validation import Checked, RequestChecker, python_version, request_size_problem
 
 __all__ = [
@@ -236,12 +239,7 @@ class RequestsFile(Iterator[dict[str, Any]]):
         problems: list[FileProblem] = []
         checker = RequestChecker(self.api_version, spell_version=self.spell_version)
         decoder = _Decoder()
-        try:
-            f = open(name, "rb")  # noqa: SIM115 - closed in the finally below, across yields
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            problem = FileProblem(name, None, f"cannot read: {reason}")
-            raise RequestsFileError(name, [problem]) from None
+        f = _open(name)
         position = offset = 0
         on_lines, every = self.on_lines, _REPORT_EVERY
         number = 0
@@ -276,6 +274,13 @@ class RequestsFile(Iterator[dict[str, Any]]):
                 )
                 yield checked.request, item
                 position += 1
+        except (RequestsFileError, GeneratorExit):
+            raise
+        except Exception as exc:
+            if local_path(name) is not None:
+                raise
+            # A read of a URL that failed midway (a dropped connection, an expired token).
+            raise _unreadable(name, exc) from None
         finally:
             f.close()
         if on_lines is not None:
@@ -284,6 +289,35 @@ class RequestsFile(Iterator[dict[str, Any]]):
             problems.append(FileProblem(name, None, "no requests: the file is empty"))
         if problems:
             raise RequestsFileError(name, problems)
+
+
+def _unreadable(name: str, exc: BaseException) -> RequestsFileError:
+    return RequestsFileError(name, [FileProblem(name, None, f"cannot read: {reason(exc)}")])
+
+
+#: How much of a URL is read at a time: lines are split from a buffer this size.
+_URL_BUFFER = 1 << 20
+
+
+def _open(name: str) -> BinaryIO:
+    """The requests file opened for reading: a local path (or `file://` URL), or any URL
+    fsspec knows, streamed through a buffer.
+
+    Raises:
+        RequestsFileError: It cannot be opened (one line saying why and what to do).
+    """
+    path = local_path(name)
+    if path is None:
+        try:
+            return io.BufferedReader(open_input(name), _URL_BUFFER)  # type: ignore[type-var]
+        except StorageError as exc:
+            raise _unreadable(name, exc) from None
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        problem = FileProblem(name, None, f"cannot read: {why}")
+        raise RequestsFileError(name, [problem]) from None
 
 
 def read_requests(
@@ -302,7 +336,10 @@ def read_requests(
 
     Args:
         path: The `.jsonl` file: one `{"custom_id": ..., "params": {...}}` object per line;
-            blank lines are skipped, CRLF line ends are fine.
+            blank lines are skipped, CRLF line ends are fine. A URL (`s3://bucket/key`,
+            `gs://...`, `file://...`) is read through fsspec (the `objects` extra, `s3` for
+            `s3://`), with the credentials its package finds in the environment; each part
+            is later read back with one ranged read of its bytes.
         api_version: The API version whose rules `params` are checked by.
         max_bytes: The largest batch body; a single request bigger than that is a problem.
         on_lines: Called with the number of lines read so far, every 100,000 lines and once

@@ -83,6 +83,14 @@ class PartState:
         failed: Its errored and expired results, once downloaded (for resubmitting).
         bound: The most its requests can cost at batch prices, in US dollars, recorded under
             a cost cap (committed once its create starts).
+        size: The size in bytes of its create body.
+        first_line: The 1-based number of its first line in the job's input file.
+        last_line: The number of its last line.
+        verbatim: Whether its lines are exactly its encoded requests (see `JobPart`).
+
+    The last four, with the byte range, let a worker rebuild the part from the state alone
+    (`JobPart`), without reading the whole input; states written before they were kept
+    have `None` there.
     """
 
     index: int
@@ -101,6 +109,10 @@ class PartState:
     usage: dict[str, Any] | None = None
     failed: list[FailedRequest] = field(default_factory=list)
     bound: float | None = None
+    size: int | None = None
+    first_line: int | None = None
+    last_line: int | None = None
+    verbatim: bool | None = None
 
     @classmethod
     def for_part(cls, part: JobPart) -> PartState:
@@ -114,6 +126,10 @@ class PartState:
             digest=part.digest,
             offset=part.offset,
             end=part.end,
+            size=part.size,
+            first_line=part.first_line,
+            last_line=part.last_line,
+            verbatim=part.verbatim,
         )
 
     @property
@@ -190,6 +206,8 @@ class JobState:
         base_url: The API address the job was submitted to.
         key_fingerprint: A short SHA-256 of the credential it was submitted with (never the
             credential itself): a job resumed with another key is refused before any call.
+        source_size: The size of `source` in bytes, when a shared store keeps the job (its
+            workers check they read the same input).
     """
 
     digest: str
@@ -201,6 +219,7 @@ class JobState:
     source: str | None = None
     base_url: str | None = None
     key_fingerprint: str | None = None
+    source_size: int | None = None
 
     @classmethod
     def for_parts(
@@ -258,6 +277,8 @@ class JobState:
         self.source = parts[0].source.path if parts else self.source
         for saved, part in zip(self.parts, parts, strict=True):
             saved.offset, saved.end = part.offset, part.end
+            saved.first_line, saved.last_line = part.first_line, part.last_line
+            saved.size, saved.verbatim = part.size, part.verbatim
 
     def check_matches(
         self, parts: Sequence[JobPart], api_version: str, path: str | os.PathLike[str]

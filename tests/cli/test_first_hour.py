@@ -270,6 +270,7 @@ COMMANDS = [
     "list",
     "cancel",
     "delete",
+    "jobs",
     "demo",
 ]
 

@@ -16,6 +16,7 @@ import itertools
 import logging
 import os
 import time
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import aclosing
 from datetime import UTC, datetime
@@ -51,11 +52,15 @@ from .._state import (
     cut_off_since,
     refusal_may_mean_ended,
 )
+from .._stores import JobStore, open_store
+from .._stores._plan import PlannedParts, adopt, worker_id
 from .._usage import UsageSummary
+from . import _job_work
 from ._backend import Lock, run_blocking
 from ._job_wait import in_processing, parts_as_ended, wait_parts
 
 if TYPE_CHECKING:
+    from .._output_parts import PartsOutput
     from .client import AsyncClient
 
 __all__ = ["AsyncJob"]
@@ -99,6 +104,12 @@ class AsyncJob:
         max_queued_requests: The most of this job's requests in processing at once, to
             leave room in the organisation's processing queue for others; a part waits
             until it fits. `None` (the default) submits as the API accepts.
+        store: Where the job's state lives instead of `state_path`: a `JobStore`, a state
+            file's path, or a `postgresql://` URL for a store shared by several workers
+            (see `work()` and `open()`); the requests are then those of a file every
+            worker can read (`from_file`), and the job is run by `work()`, which leases
+            each part before it creates or saves anything of it.
+        name: The job's name in the store (needed with a shared store).
 
     Raises:
         BatchValidationError: Some requests are not acceptable; it lists every one and why.
@@ -131,7 +142,20 @@ class AsyncJob:
         prices: PricesLike | None = None,
         cache: str | os.PathLike[str] | ResponseCache | None = None,
         max_queued_requests: int | None = None,
+        store: JobStore | str | os.PathLike[str] | None = None,
+        name: str | None = None,
     ) -> None:
+        self._store = None if store is None else open_store(store)
+        self._owns_store = store is not None and not isinstance(store, JobStore)
+        if self._owns_store and self._store is not None:  # closed with the job at the latest
+            weakref.finalize(self, self._store.close)
+        shared = self._store is not None and self._store.shared
+        if self._store is not None and not shared:  # the state file, as ever
+            state_path = getattr(self._store, "path", state_path)
+        elif shared and (name is None or cache is not None or state_path is not None):
+            raise ValueError("a job in a shared store takes a name, and no cache nor state_path")
+        #: The job's name in its store; this worker's id, and how long its leases last.
+        self.name, self.worker, self.lease_ttl = name, worker_id(), 60.0
         if max_queued_requests is not None and max_queued_requests < 1:
             raise ValueError(f"max_queued_requests must be at least 1, not {max_queued_requests}")
         self._client = client
@@ -148,9 +172,11 @@ class AsyncJob:
         self.state_path = Path(state_path) if state_path is not None else None
         # Read first: a state of another job, server or key is refused before the pass.
         loaded = JobState.load(self.state_path) if self.state_path is not None else None
+        if shared and self._store is not None and name is not None:
+            loaded = self._store.load(name)
         account = (client.base_url, key_fingerprint(client))
-        if loaded is not None and self.state_path is not None:
-            loaded.check_account(*account, self.state_path)
+        if loaded is not None:
+            loaded.check_account(*account, self.state_path or f"{self._store!r} job {name!r}")
         folder = self.state_path.parent if self.state_path is not None else None
         if folder is not None and not os.access(folder, os.W_OK | os.X_OK):
             raise JobStateError(self.state_path or "", "its folder is missing or not writable")
@@ -163,9 +189,14 @@ class AsyncJob:
             )
             requests = self._cache.filter(requests)
         try:
-            self.parts: list[JobPart] = split_requests(
-                requests, api_version=client.api_version, spool=spool, **self._limits
-            )
+            if isinstance(requests, PlannedParts):  # rebuilt from a store's plan
+                self.parts: list[JobPart] = list(requests.parts)
+            elif shared and not callable(getattr(requests, "checked", None)):
+                raise ValueError("a job in a shared store reads its requests from a file")
+            else:
+                self.parts = split_requests(
+                    requests, api_version=client.api_version, spool=spool, **self._limits
+                )
         except BatchValidationError:
             if self._cache is None or self._cache.misses or not self._cache.hits:
                 raise
@@ -173,13 +204,15 @@ class AsyncJob:
         except OSError as exc:
             where = spool or "the temporary folder"
             raise JobStateError(where, f"cannot write the spool file: {exc}") from None
-        if loaded is not None:
+        if loaded is not None and not shared:
             loaded.check_matches(self.parts, client.api_version, self.state_path or "")
             loaded.refresh_places(self.parts)
         self.resumed = loaded is not None
         self.state = loaded or JobState.for_parts(
             self.parts, client.api_version, base_url=account[0], key_fingerprint=account[1]
         )
+        if shared and self._store is not None and name is not None:
+            self.state = adopt(self._store, name, self.parts, loaded, self.state, client)
         self._batches: dict[int, MessageBatch] = {}
         self._started = time.monotonic()
         self._save_lock = Lock()
@@ -201,6 +234,8 @@ class AsyncJob:
         prices: PricesLike | None = None,
         cache: str | os.PathLike[str] | ResponseCache | None = None,
         max_queued_requests: int | None = None,
+        store: JobStore | str | os.PathLike[str] | None = None,
+        name: str | None = None,
     ) -> AsyncJob:
         """A job of the requests in a `.jsonl` file (one request object per line).
 
@@ -222,6 +257,8 @@ class AsyncJob:
             prices: As for `AsyncJob`.
             cache: As for `AsyncJob`.
             max_queued_requests: As for `AsyncJob`.
+            store: As for `AsyncJob`.
+            name: As for `AsyncJob`.
 
         Raises:
             RequestsFileError: The file cannot be read or has bad lines (all listed).
@@ -243,7 +280,67 @@ class AsyncJob:
             prices=prices,
             cache=cache,
             max_queued_requests=max_queued_requests,
+            store=store,
+            name=name,
         )
+
+    @classmethod
+    def open(
+        cls,
+        client: AsyncClient,
+        store: JobStore | str | os.PathLike[str],
+        name: str,
+        **options: Any,
+    ) -> AsyncJob:
+        """A job already in a shared store, to work on (see `work()`): its parts are rebuilt
+        from the stored plan, and each is read from the job's input by its byte range when
+        it is submitted or downloaded (checked then against its digest); the whole input is
+        never read. It reads the store: a blocking call.
+
+        Args:
+            client: The client to send through (same server and key as the job's).
+            store: The store (a `JobStore` or its URL).
+            name: The job's name there.
+            **options: Other settings of `AsyncJob` (`poll_interval`, `on_progress`, ...).
+
+        Raises:
+            JobStoreError: There is no such job, or the store cannot be reached.
+            JobStateError: The job was submitted to another server or with another key.
+        """
+        return _job_work.open_job(cls, client, store, name, options)
+
+    async def work(
+        self,
+        output: PartsOutput | str | os.PathLike[str],
+        *,
+        lease_ttl: float = 60.0,
+        max_leases: int = 4,
+        combine: bool = False,
+    ) -> dict[str, Any]:
+        """Work on the job with whatever other workers share its store, until every part's
+        results are in `output`: lease parts (up to `max_leases` at a time), create their
+        batches, poll them, write each ended part to `output` as one object, and mark it
+        downloaded. A part whose worker died is taken over once its lease expires. Then
+        write the manifest (and, with `combine`, one object of every part).
+
+        Args:
+            output: A `PartsOutput`, or the output folder's path or URL.
+            lease_ttl: Seconds a lease lasts unless renewed (renewed every round and before
+                each create).
+            max_leases: The most parts this worker holds at once.
+            combine: Also write every part's results as one object, in part order.
+
+        Returns:
+            The manifest written (parts, batch ids, counts, usage).
+        """
+        self.lease_ttl = lease_ttl
+        return await _job_work.work(self, output, max_leases=max_leases, combine=combine)
+
+    def close(self) -> None:
+        """Close the store the job opened from a URL (a `JobStore` given to it stays open:
+        it is the caller's to close)."""
+        if self._owns_store and self._store is not None:
+            self._store.close()
 
     def __repr__(self) -> str:
         n = len(self.parts)
@@ -385,7 +482,7 @@ class AsyncJob:
             newest = await self._client.messages.batches.list(limit=1)
             saved.newest_before = newest.data[0].id if newest.data else ""
             saved.submitting_at = datetime.now(UTC).isoformat()
-            await self._save()
+            await self._save(index)
             # Checked and encoded once, when the job was split: sent as it is. A rate limit
             # (the processing queue is full) is not tried again by the client: the job's
             # rounds wait for room, for `retry-after` or one of its batches ending.
@@ -404,6 +501,7 @@ class AsyncJob:
         saved = self.state.parts[index]
         saved.submitting_at = saved.newest_before = None
         if self.state_path is None:
+            await self._save(index)  # a shared store's part (nothing without a store)
             return
         if any(p.batch_id or p.submitting_at for p in self.state.parts):
             await self._save()
@@ -415,7 +513,7 @@ class AsyncJob:
         saved = self.state.parts[index]
         saved.batch_id, saved.status = batch.id, batch.processing_status
         self._batches[index] = batch
-        await self._save()
+        await self._save(index)
         self._report()
 
     async def _unrecorded_batch(self, index: int, saved: PartState) -> MessageBatch | None:
@@ -673,9 +771,18 @@ class AsyncJob:
 
     # -- internals ----------------------------------------------------------------------------
 
-    async def _save(self) -> None:
+    async def _save(self, index: int | None = None) -> None:
         """Write the state through the backend's `run_blocking`, one write at a time, each
-        of the state as it is when it starts: the file never goes back to an older state."""
+        of the state as it is when it starts: the file never goes back to an older state.
+        In a shared store, only part `index` is written, and only while this worker holds
+        its lease (else `LeaseLost`)."""
+        if self._store is not None and self._store.shared:
+            if index is not None and self.name is not None:
+                saved, ttl = self.state.parts[index], self.lease_ttl
+                await run_blocking(
+                    self._store.save_part, self.name, saved, worker=self.worker, ttl=ttl
+                )
+            return
         if self.state_path is None:
             return
         async with self._save_lock:

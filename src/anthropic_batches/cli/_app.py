@@ -34,6 +34,16 @@ from ._common import (
 from ._display import batch_line
 from ._estimate import estimate
 from ._help import PlainCommand, at_least
+from ._jobs import (
+    CombineOption,
+    FormatOption,
+    JobOption,
+    LeaseTtlOption,
+    RequestsArgument,
+    StoreOption,
+    jobs,
+    run_shared,
+)
 from ._run import run_job
 
 EPILOG = (
@@ -152,7 +162,7 @@ def _main(
 @app.command(cls=PlainCommand)
 def run(
     ctx: typer.Context,
-    requests: RequestsPath,
+    requests: RequestsArgument,
     output: Output,
     state: Annotated[
         Path | None,
@@ -214,9 +224,27 @@ def run(
             help="Send at most N API requests per minute (every call of the run together).",
         ),
     ] = None,
+    store: StoreOption = None,
+    job: JobOption = None,
+    output_format: FormatOption = "jsonl",
+    combine: CombineOption = False,
+    lease_ttl: LeaseTtlOption = 60.0,
 ) -> None:
     """Split, submit, wait, download the results and print a summary. Re-run to resume."""
     settings = settings_of(ctx)
+    if store is not None or job is not None:
+        settings.max_rpm = max_rpm
+        run_shared(
+            settings,
+            requests,
+            output,
+            store,
+            job,
+            output_format,
+            combine,
+            lease_ttl,
+            (max_requests, max_bytes, poll_interval, max_queued),
+        )
     if state is None and output != "-":
         state = Path(output + ".state.json")
     if output != "-" and not Path(output).resolve().parent.is_dir():
@@ -229,7 +257,7 @@ def run(
     async def work() -> int:
         return await run_job(
             settings,
-            requests,
+            Path(requests),
             output,
             state,
             max_requests=max_requests,
@@ -402,6 +430,9 @@ def delete(ctx: typer.Context, batch_id: BatchId) -> None:
         typer.echo(f"deleted {deleted.id}")
 
     execute(settings, work)
+
+
+app.command("jobs", cls=PlainCommand, short_help="List the jobs of a job store.")(jobs)
 
 
 @app.command(
