@@ -21,6 +21,47 @@ def custom_ids(requests: Iterable[RequestLike]) -> list[str]:
     return [r.custom_id if isinstance(r, BatchRequest) else r["custom_id"] for r in requests]
 
 
+def checked_request(custom_id: Any = "r1", **params: Any) -> dict[str, Any]:
+    """A small acceptable request; `params` replace or add fields of its `params`."""
+    base: dict[str, Any] = {
+        "model": "claude-opus-5",
+        "max_tokens": 16,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    base.update(params)
+    return {"custom_id": custom_id, "params": base}
+
+
+def job_request(custom_id: str, text: str = "hello") -> dict[str, Any]:
+    """A request of a job's tests: one user message of `text`."""
+    messages = [{"role": "user", "content": text}]
+    params = {"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": messages}
+    return {"custom_id": custom_id, "params": params}
+
+
+def numbered_requests(
+    n: int,
+    prefix: str = "r",
+    *,
+    model: str = "claude-opus-5",
+    max_tokens: int = 32,
+    **params: Any,
+) -> list[dict[str, Any]]:
+    """`n` requests `PREFIX0`, `PREFIX1`, ..., each asking `question I`."""
+    return [
+        {
+            "custom_id": f"{prefix}{i}",
+            "params": {
+                "model": model,
+                "max_tokens": max_tokens,
+                "messages": [{"role": "user", "content": f"question {i}"}],
+                **params,
+            },
+        }
+        for i in range(n)
+    ]
+
+
 def batch_json(
     batch_id: str = "msgbatch_01",
     status: str = "in_progress",

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import checked_request as req
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,16 +30,6 @@ from anthropic_batches._split import split_requests
 from anthropic_batches._validation import RequestChecker, full_check
 
 NEW, OLD = API_VERSIONS
-
-
-def req(cid: Any = "r1", **params: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "model": "claude-opus-5",
-        "max_tokens": 16,
-        "messages": [{"role": "user", "content": "hi"}],
-    }
-    base.update(params)
-    return {"custom_id": cid, "params": base}
 
 
 def codes(requests: list[Any], version: str = NEW) -> list[tuple[int | None, str, str | None]]:

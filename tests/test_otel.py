@@ -220,3 +220,6 @@ def test_a_jobs_steps_are_spans(spans: Any, tmp_path: Any) -> None:
     # The calls of a part's submit are its children.
     creates = found["anthropic.messages.batches.create"]
     assert {c.parent.span_id for c in creates} == {s.context.span_id for s in submits}
+    # A part created already is answered from the state: no call, and no span.
+    assert job.submit_part(0) == job.batch_ids[0]
+    assert len(by_name(spans)["anthropic_batches.job.submit_part"]) == 2

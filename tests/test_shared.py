@@ -143,6 +143,17 @@ def test_retryable(status: int, headers: dict[str, str], expected: bool) -> None
     assert is_retryable_response(resp(status, headers)) is expected
 
 
+def test_a_429_is_left_to_a_caller_that_waits_for_room_itself() -> None:
+    """A job's create: a 429 is never tried again by the client, whatever its headers say;
+    every other answer is decided as for any call."""
+    for headers in ({}, {"retry-after": "1"}, {"x-should-retry": "true"}):
+        assert is_retryable_response(resp(429, headers))
+        assert not is_retryable_response(resp(429, headers), rate_limit=False)
+    for status in (408, 409, 500, 529):
+        assert is_retryable_response(resp(status, {}), rate_limit=False)
+    assert not is_retryable_response(resp(400, {}), rate_limit=False)
+
+
 def test_retry_after_forms() -> None:
     assert retry_after(httpx.Headers({"retry-after-ms": "250"})) == 0.25
     assert retry_after(httpx.Headers({"retry-after": "3"})) == 3.0

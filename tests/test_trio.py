@@ -8,25 +8,12 @@ from typing import Any
 
 import pytest
 from helpers import KEY
+from helpers import numbered_requests as requests
 
 from anthropic_batches import AsyncClient, AsyncJob, BatchResult, SucceededResult
 from anthropic_batches.emulator import Emulator, EmulatorServer
 
 trio = pytest.importorskip("trio")
-
-
-def requests(n: int, prefix: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "custom_id": f"{prefix}{i}",
-            "params": {
-                "model": "claude-opus-5",
-                "max_tokens": 32,
-                "messages": [{"role": "user", "content": f"question {i}"}],
-            },
-        }
-        for i in range(n)
-    ]
 
 
 @pytest.fixture

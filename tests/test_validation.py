@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from helpers import checked_request as req
 
 from anthropic_batches import BatchRequest, BatchValidationError
 from anthropic_batches._encoding import encode_requests
@@ -17,16 +18,6 @@ NEW, OLD = "2026-10-21", "2023-06-01"
 def serialize_requests(requests: Any, version: str, **kw: Any) -> bytes:
     """The create body, joined."""
     return bytes(encode_requests(requests, version, **kw))
-
-
-def req(cid: str = "r1", **params: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "model": "claude-opus-5",
-        "max_tokens": 16,
-        "messages": [{"role": "user", "content": "hi"}],
-    }
-    base.update(params)
-    return {"custom_id": cid, "params": base}
 
 
 def problems_of(requests: list[Any], version: str = NEW, **kw: Any) -> list[str]:

@@ -240,11 +240,17 @@ def results_url(settings: Settings, batch_id: str, advertised: str | None) -> st
 # -- retries ----------------------------------------------------------------------------------
 
 
-def is_retryable_response(response: httpx.Response) -> bool:
+def is_retryable_response(response: httpx.Response, *, rate_limit: bool = True) -> bool:
     """Whether an error answer is worth another try, as the official SDKs decide it.
 
     https://github.com/anthropics/anthropic-sdk-python#retries
+
+    With `rate_limit=False` a 429 is never tried again here, whatever its headers say: the
+    caller waits for room itself (a job's create, refused while the processing queue is full,
+    waits in the job's rounds for `retry-after` or for one of its batches to end).
     """
+    if response.status_code == 429 and not rate_limit:
+        return False
     override = response.headers.get("x-should-retry")
     if override == "true":
         return True

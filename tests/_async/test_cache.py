@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import pytest
+from helpers import numbered_requests
 
 from anthropic_batches import AsyncClient, AsyncJob
 from anthropic_batches._cache import SQLiteCache, cache_key
@@ -27,29 +28,15 @@ def clock() -> ManualClock:
     return ManualClock(datetime.now(UTC), tick=10)
 
 
-def requests(prefix: str, n: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "custom_id": f"{prefix}{i}",
-            "params": {
-                "model": "claude-sonnet-4-5",
-                "max_tokens": 50,
-                "messages": [{"role": "user", "content": f"question {i}"}],
-            },
-        }
-        for i in range(n)
-    ]
-
-
 async def test_hits_are_served_with_the_new_custom_ids_and_misses_are_sent(
     async_client: AsyncClient, emulator: Emulator, tmp_path: Path
 ) -> None:
     path = tmp_path / "cache.sqlite"
-    first = AsyncJob(async_client, requests("a", 2), cache=path, **FAST)
+    first = AsyncJob(async_client, numbered_requests(2, "a"), cache=path, **FAST)
     answers = {r.custom_id: r.json_line() async for r in first.results()}
     assert first.cached == 0
 
-    again = AsyncJob(async_client, requests("b", 3), cache=path, **FAST)
+    again = AsyncJob(async_client, numbered_requests(3, "b"), cache=path, **FAST)
     sent = [r.custom_id async for r in again.results()]
     served = {r.custom_id: r.json_line() async for r in again.cached_results()}
 

@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 import httpx
 import pytest
 from helpers import KEY
+from helpers import job_request as req
 
 from anthropic_batches import AsyncClient, RequestsFileError
 from anthropic_batches._async.jobs import AsyncJob
@@ -47,14 +48,6 @@ def answer(request: ResponderRequest) -> ResponderOutput:
         "model": request.params["model"],
         "content": [{"type": "text", "text": "ok"}],
         "usage": {"input_tokens": 1, "output_tokens": 1},
-    }
-
-
-def req(cid: str, text: str = "hello") -> dict[str, Any]:
-    messages = [{"role": "user", "content": text}]
-    return {
-        "custom_id": cid,
-        "params": {"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": messages},
     }
 
 

@@ -3,10 +3,9 @@ expiry, delete rules, errors, auth and key isolation, faults."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from helpers import KEY, OTHER_KEY
+from helpers import numbered_requests as requests
 
 from anthropic_batches import (
     AsyncClient,
@@ -21,21 +20,6 @@ from anthropic_batches import (
 )
 from anthropic_batches.emulator import Emulator, EmulatorServer, ManualClock
 from anthropic_batches.emulator._errors import Refusal
-
-
-def requests(n: int, prefix: str = "r", **params: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            "custom_id": f"{prefix}{i}",
-            "params": {
-                "model": "claude-opus-5",
-                "max_tokens": 32,
-                "messages": [{"role": "user", "content": f"question {i}"}],
-                **params,
-            },
-        }
-        for i in range(n)
-    ]
 
 
 async def test_full_lifecycle(async_client: AsyncClient, clock: ManualClock) -> None:

@@ -11,19 +11,25 @@ from typing import Any
 import httpx
 import pytest
 from helpers import KEY
+from helpers import job_request as req
 
-from anthropic_batches import Client, BatchResult, EnforcedSpendLimitReachedError
+from anthropic_batches import (
+    Client,
+    BatchResult,
+    EnforcedSpendLimitReachedError,
+    RateLimitError,
+)
+from anthropic_batches._sync._backend import sleep
 from anthropic_batches._sync.jobs import Job
 from anthropic_batches._progress import JobProgress
-from anthropic_batches.emulator import EmulatorTransport, Emulator, ManualClock, create_app
-
-
-def req(cid: str) -> dict[str, Any]:
-    messages = [{"role": "user", "content": "hello"}]
-    return {
-        "custom_id": cid,
-        "params": {"model": "claude-sonnet-4-5", "max_tokens": 8, "messages": messages},
-    }
+from anthropic_batches._state import JobState
+from anthropic_batches.emulator import (
+    EmulatorTransport,
+    Emulator,
+    EmulatorServer,
+    ManualClock,
+    create_app,
+)
 
 
 def client_of(emulator: Emulator, **options: Any) -> Client:
@@ -164,3 +170,91 @@ def test_a_spend_limit_stops_the_job_and_a_rerun_finishes(tmp_path: Path) -> Non
         results: list[BatchResult] = [r for r in rerun.results()]
     assert sorted(r.custom_id for r in results) == sorted(r["custom_id"] for r in requests)
     assert emulator.stats.batches_created == 4  # no part created twice
+
+
+def test_the_first_parts_are_read_while_later_parts_wait_for_queue_room(
+    tmp_path: Path,
+) -> None:
+    # Over loopback: a queue cap of 100 requests, a job of 500 in parts of 50.
+    emulator = Emulator(process_seconds=0.2, max_queued_requests=100)
+    state = tmp_path / "job.state.json"
+    requests = [req(f"r{i:03d}") for i in range(500)]
+    results: list[BatchResult] = []
+    with EmulatorServer(emulator) as server:
+        with Client(api_key=KEY, base_url=server.base_url) as client:
+            job = Job(
+                client,
+                requests,
+                state_path=state,
+                max_requests=50,
+                poll_interval=0.05,
+                max_poll_interval=0.2,
+            )
+            first = len(job.parts[0])
+            for result in job.results():
+                if len(results) == first:  # the second part's first result
+                    saved = JobState.load(state)
+                    assert saved is not None
+                    assert saved.parts[0].downloaded  # the first part is in, and recorded
+                    assert saved.parts[-1].batch_id is None  # the last is not created yet
+                    assert emulator.stats.batches_created < len(job.parts)
+                results.append(result)
+    assert len(job.parts) == 10
+    assert sorted(r.custom_id for r in results) == [r["custom_id"] for r in requests]
+    assert emulator.stats.batches_created == 10  # no part created twice
+    assert emulator.stats.refused["max_queued_requests"] >= 1  # the later parts did wait
+    assert JobState.load(state) is not None and job.finished
+
+
+def test_a_queue_full_create_reaches_the_job_after_one_request() -> None:
+    # The clock stands still: the queue stays full, and asks for a 1-second wait.
+    emulator = Emulator(clock=ManualClock(), process_seconds=1, max_queued_requests=1000)
+    with client_of(emulator, max_retries=1) as client:  # the client's retries are on
+        client.messages.batches.create([req(f"full{i}") for i in range(1000)])
+        job = Job(client, [req("r0")])
+        with pytest.raises(RateLimitError):
+            job.submit_part(0)
+        assert emulator.stats.create_calls == 2  # the first create, then the job's one
+        assert emulator.stats.refused["max_queued_requests"] == 1
+        assert job.batch_ids == [None]
+        # A create of the caller's own is still tried again on a 429.
+        with pytest.raises(RateLimitError):
+            client.messages.batches.create([req("r1")])
+        assert emulator.stats.refused["max_queued_requests"] == 3  # 1 + 1 try and 1 retry
+
+
+def test_a_jobs_create_answered_500_is_still_tried_again(
+    queue_capped: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    faults = iter([None, 500])  # the job's list of where the batches stand, then its create
+
+    def draw() -> int | None:
+        return next(faults, None)
+
+    monkeypatch.setattr(queue_capped, "draw_fault", draw)
+    with client_of(queue_capped) as client:
+        job = Job(client, [req("r0")])
+        batch_id = job.submit_part(0)
+    assert queue_capped.stats.faults[500] == 1
+    assert queue_capped.stats.create_calls == 2  # the 500, then the create that made it
+    assert queue_capped.batch_ids(KEY) == [batch_id]
+
+
+def test_the_time_spent_reading_results_is_not_counted_in_the_timeout() -> None:
+    emulator = Emulator(process_seconds=0.3)
+    with client_of(emulator) as client:
+        job = Job(
+            client,
+            [req("a"), req("b")],
+            max_requests=1,
+            max_queued_requests=1,  # the second part is created once the first has ended
+            poll_interval=0.05,
+            max_poll_interval=0.1,
+        )
+        read: list[str] = []
+        for result in job.results(timeout=1.5):
+            if not read:
+                sleep(2.0)  # a slow reader: longer than the whole timeout
+            read.append(result.custom_id)
+    assert read == ["a", "b"]
+    assert emulator.stats.batches_created == 2

@@ -7,11 +7,12 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import httpx
 import pytest
 from helpers import KEY, custom_ids
+from helpers import job_request as req
 
 from anthropic_batches import Client, BatchResult, BatchValidationError, WaitTimeoutError
 from anthropic_batches._sync.jobs import Job
@@ -55,12 +56,6 @@ class Script:
             "content": [{"type": "text", "text": f"answer {request.custom_id}"}],
             "usage": {"input_tokens": 1000, "output_tokens": 500},
         }
-
-
-def req(cid: str, text: str = "hello") -> dict[str, Any]:
-    messages = [{"role": "user", "content": text}]
-    params = {"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": messages}
-    return {"custom_id": cid, "params": params}
 
 
 @pytest.fixture

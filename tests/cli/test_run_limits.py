@@ -7,9 +7,12 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from cli_helpers import KEY, Ran, request, write_requests
 
+from anthropic_batches._split import JobPart
 from anthropic_batches.cli._common import EXIT_STOPPED
+from anthropic_batches.cli._run import OutputWriter
 from anthropic_batches.emulator import Emulator
 
 
@@ -39,9 +42,17 @@ def test_a_spend_limit_stops_with_one_line_and_its_exit_code_then_resumes(
 
 
 def test_max_queued_and_max_rpm(
-    cli: Callable[..., Ran], emulator: Emulator, tmp_path: Path
+    cli: Callable[..., Ran], emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emulator.limits.max_queued_requests = 4
+    created_when_written: list[int] = []  # batches created when each part was written
+    part_done = OutputWriter.part_done
+
+    def watched(writer: OutputWriter, part: JobPart) -> None:
+        created_when_written.append(emulator.stats.batches_created)
+        part_done(writer, part)
+
+    monkeypatch.setattr(OutputWriter, "part_done", watched)
     src = write_requests(tmp_path / "in.jsonl", [request(f"r{i}") for i in range(9)])
     out = tmp_path / "out.jsonl"
     ran = cli(
@@ -59,7 +70,12 @@ def test_max_queued_and_max_rpm(
         "0.01",
     )
     assert ran.code == 0, ran.err
-    assert len(out.read_text().splitlines()) == 9
+    written = [json.loads(line)["custom_id"] for line in out.read_text().splitlines()]
+    # Part after part, in order, the first written before the last was created.
+    assert [sorted(written[i : i + 3]) for i in (0, 3, 6)] == [
+        [f"r{i}" for i in range(j, j + 3)] for j in (0, 3, 6)
+    ]
+    assert created_when_written[0] < 3
     # Two parts at once would pass the emulator's cap of 4 and be refused: the run kept
     # under it by itself.
     assert emulator.stats.refused.total() == 0

@@ -1,5 +1,6 @@
 """How a job waits: rounds that submit the parts that have queue room and poll the unfinished
-batches with one list page, until every wanted part's batch has ended.
+batches with one list page, handing out each wanted part as soon as it (and every wanted part
+before it) has ended, until all have. `wait()` and the results of a job drive the same rounds.
 
 The decisions are in `_rounds` (no I/O); this module makes the calls. A create refused with a
 rate limit (the processing queue is full, too many requests, a ramp limit) leaves its part
@@ -12,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from typing import TYPE_CHECKING
 
 from .._budget import BudgetExceeded
@@ -27,7 +29,7 @@ from ._backend import sleep
 if TYPE_CHECKING:
     from .jobs import AsyncJob
 
-__all__ = ["in_processing", "wait_parts"]
+__all__ = ["in_processing", "parts_as_ended", "wait_parts"]
 
 logger = logging.getLogger("anthropic_batches")
 
@@ -119,40 +121,76 @@ async def _poll_round(job: AsyncJob, unfinished: list[int]) -> float | None:
     return None
 
 
-async def wait_parts(
+async def parts_as_ended(
     job: AsyncJob, parts: Sequence[JobPart], timeout: float | None
-) -> list[MessageBatch]:
-    """Submit every part not submitted yet (as queue room allows) and wait until the batches
-    of `parts` have ended; their batches, in the order of `parts`."""
+) -> AsyncGenerator[tuple[JobPart, MessageBatch]]:
+    """Submit every part not submitted yet (as queue room allows), and hand out each part of
+    `parts` with its ended batch as soon as it, and every part before it in `parts`, has
+    ended; the rounds go on between parts, so the parts still waiting for queue room are
+    created as room returns while the caller reads the ended ones.
+
+    A part held back by `max_cost` (no batch, `budget_stop` set) is skipped. The time the
+    caller spends between two parts counts neither toward `timeout` nor toward the pause
+    before the next round (it is taken off that pause).
+    """
     deadline = None if timeout is None else time.monotonic() + timeout
     pending = [p.index for p in job.parts if job.state.parts[p.index].batch_id is None]
     if job.budget_stop is not None:
         pending = []  # held back by `max_cost`
+    coming = list(parts)  # not handed out yet, in order
+    if not coming and not pending:
+        return  # nothing to submit nor to wait for: no call
     interval = job._polling["poll_interval"]
     most = job._polling["max_poll_interval"]
     while True:
         asked = await _submit_what_fits(job, pending)
-        if job.budget_stop is not None:  # the parts held back are not waited for
-            parts = [p for p in parts if job.state.parts[p.index].batch_id is not None]
         unfinished = [
             p.index
             for p in job.parts
             if job.state.parts[p.index].batch_id is not None
             and (p.index not in job._batches or not job._batches[p.index].ended)
         ]
+        room_returned = False
         if unfinished:
+            queued = in_processing(job)
             asked = max(asked or 0.0, await _poll_round(job, unfinished) or 0.0) or None
             await job._save()
-        wanted_left = [
-            p for p in parts if p.index not in job._batches or not job._batches[p.index].ended
-        ]
-        if not wanted_left and not pending:
-            return [job._batches[p.index] for p in parts]
+            room_returned = in_processing(job) < queued
+        spent = 0.0
+        while coming:
+            index = coming[0].index
+            if job.state.parts[index].batch_id is None:
+                if job.budget_stop is None:
+                    break  # waits for queue room
+                coming.pop(0)  # held back by `max_cost`: not waited for
+                continue
+            batch = job._batches.get(index)
+            if batch is None or not batch.ended:
+                break
+            handed = time.monotonic()
+            yield coming.pop(0), batch
+            spent += time.monotonic() - handed
+        if pending and room_returned:  # try again now, not a pause later (after the reads:
+            # a refusal's `retry-after` pauses every call of the client, downloads too)
+            asked = max(asked or 0.0, await _submit_what_fits(job, pending) or 0.0) or None
+        if not coming and not pending:
+            return
         delay = next_interval(interval, asked, most)
         if deadline is not None:
+            deadline += spent
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise WaitTimeoutError(timeout or 0.0, None)
             delay = min(delay, remaining)
-        await sleep(delay)
+        await sleep(max(0.0, delay - spent))
         interval = min(interval * GROWTH, most)
+
+
+async def wait_parts(
+    job: AsyncJob, parts: Sequence[JobPart], timeout: float | None
+) -> list[MessageBatch]:
+    """Submit every part not submitted yet (as queue room allows) and wait until the batches
+    of `parts` have ended; their batches, in the order of `parts` (without the parts held
+    back by `max_cost`)."""
+    async with aclosing(parts_as_ended(job, parts, timeout)) as ended:
+        return [batch async for _, batch in ended]

@@ -109,8 +109,14 @@ class Batches:
         *,
         betas: Sequence[str] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        retry_rate_limit: bool = True,
     ) -> MessageBatch:
-        """Create a batch from a body already checked and encoded (a job's part)."""
+        """Create a batch from a body already checked and encoded (a job's part).
+
+        With `retry_rate_limit=False`, a 429 is raised at once (`RateLimitError`), not tried
+        again: a job waits for queue room in its own rounds. Other failures are retried as
+        for any create.
+        """
         headers = None
         if betas:
             known = self._client._settings.betas
@@ -123,6 +129,7 @@ class Batches:
             timeout=timeout,
             idempotent=False,
             operation="create",
+            retry_rate_limit=retry_rate_limit,
         )
         batch = parse_model(MessageBatch, response)
         logger.info("created batch %s", batch.id)

@@ -205,13 +205,15 @@ class Client:
         idempotent: bool = True,
         operation: str = "results",
         batch_id: str | None = None,
+        retry_rate_limit: bool = True,
     ) -> httpx.Response:
         """Send a request with the retry policy; return a successful answer.
 
         With `stream`, the body is left unread (the caller closes the response). With
         `idempotent=False` (a create), a failure after the request may have reached the API
         is not retried, so a batch is never created twice; an error answer still is, since
-        the API did not act on it. `operation` names the call's span (see `_otel`).
+        the API did not act on it. With `retry_rate_limit=False`, a 429 is returned as it is
+        (see `is_retryable_response`). `operation` names the call's span (see `_otel`).
 
         Raises:
             APIStatusError: The API answered with an error (after the retries).
@@ -229,7 +231,16 @@ class Client:
         chosen = self._timeout if isinstance(timeout, NotGiven) else timeout
         with call_span(operation, method, url, batch_id, self._tracer_provider) as span:
             response = self._attempts(
-                method, url, content, params, merged, chosen, stream, idempotent, span
+                method,
+                url,
+                content,
+                params,
+                merged,
+                chosen,
+                stream,
+                idempotent,
+                span,
+                retry_rate_limit=retry_rate_limit,
             )
             span.answered(response)
             if span.recording and operation == "create":
@@ -249,6 +260,8 @@ class Client:
         stream: bool,
         idempotent: bool,
         span: CallSpan,
+        *,
+        retry_rate_limit: bool = True,
     ) -> httpx.Response:
         """Send until an answer worth returning (success, or an error not worth retrying)."""
         retries = self._settings.max_retries
@@ -298,7 +311,7 @@ class Client:
                 pass
             finally:
                 response.close()
-            if attempt < retries and is_retryable_response(response):
+            if attempt < retries and is_retryable_response(response, rate_limit=retry_rate_limit):
                 sleep(retry_delay(attempt, response.headers))
                 honoured = self._pacer.paused_until
                 attempt += 1

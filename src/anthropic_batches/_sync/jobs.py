@@ -57,7 +57,7 @@ from .._stores._plan import PlannedParts, adopt, worker_id
 from .._usage import UsageSummary
 from . import _job_work
 from ._backend import Lock, run_blocking
-from ._job_wait import in_processing, wait_parts
+from ._job_wait import in_processing, parts_as_ended, wait_parts
 
 if TYPE_CHECKING:
     from .._output_parts import PartsOutput
@@ -429,15 +429,23 @@ class Job:
     def submit_part(self, index: int) -> str:
         """Create the batch of one part, unless the state says it was created already.
 
+        A create refused with a rate limit (the processing queue is full) raises
+        `RateLimitError` at once, without the client's own retries: `wait()` and `results()`
+        wait for queue room instead.
+
         Returns:
             The part's batch id.
 
         Raises:
+            RateLimitError: The API has no room for the part now.
             BudgetExceeded: Under `max_cost`, the part would pass the cap (nothing is sent).
             UnpricedModelError: Under `max_cost`, a request names a model with no price.
         """
+        known = self.state.parts[index].batch_id
+        if known is not None:  # created already: no call, and no span
+            return known
         provider = self._client._tracer_provider
-        with step_span("job.submit_part", self.state.parts[index].batch_id, provider) as span:
+        with step_span("job.submit_part", None, provider) as span:
             span.set(PART_INDEX, index)
             batch_id = self._submit_part(index)
             span.batch_id(batch_id)
@@ -445,8 +453,6 @@ class Job:
 
     def _submit_part(self, index: int) -> str:
         part, saved = self.parts[index], self.state.parts[index]
-        if saved.batch_id is not None:
-            return saved.batch_id
         if self._budget is not None:  # the cap, before anything of this part is sent
             run_blocking(self._budget.admit, self.parts, self.state, index)
         # Read back, and checked against the part's digest, before any call: an input
@@ -477,8 +483,10 @@ class Job:
             saved.newest_before = newest.data[0].id if newest.data else ""
             saved.submitting_at = datetime.now(UTC).isoformat()
             self._save(index)
-            # Checked and encoded once, when the job was split: sent as it is.
-            batch = self._client.messages.batches._create_body(body)
+            # Checked and encoded once, when the job was split: sent as it is. A rate limit
+            # (the processing queue is full) is not tried again by the client: the job's
+            # rounds wait for room, for `retry-after` or one of its batches ending.
+            batch = self._client.messages.batches._create_body(body, retry_rate_limit=False)
         except (APIStatusError, APIConnectionError) as exc:
             if nothing_created(exc):
                 self._not_submitted(index)
@@ -608,30 +616,49 @@ class Job:
     ) -> Generator[BatchResult]:
         """Every result of the job, part after part, one at a time with flat memory.
 
-        Waits first (see `wait()`) for the parts to download. Within a part, results come in
-        the API's order; use `results_in_input_order()` to line them up with the inputs. Once
-        a part's results have all been handed out, the state marks it downloaded and keeps
-        its usage and its failed `custom_id`s, so a re-run does not download it again.
+        Submits and waits as `wait()` does, and downloads each part as soon as its batch,
+        and every wanted part's batch before it, has ended: the first parts are read while
+        later ones still wait for queue room or for their batch to end (the rounds go on
+        between parts). Within a part, results come in the API's order; use
+        `results_in_input_order()` to line them up with the inputs. Once a part's results
+        have all been handed out, the state marks it downloaded and keeps its usage and its
+        failed `custom_id`s, so a re-run does not download it again.
 
         Args:
             include_downloaded: Also download the parts an earlier run downloaded.
-            timeout: Give up waiting after this many seconds.
+            timeout: Give up waiting after this many seconds (the time spent reading results
+                is not counted).
 
         Raises:
             WaitTimeoutError: `timeout` passed before every batch ended.
+            APIStatusError: As for `wait()`, a code waiting cannot help stops the job.
         """
         wanted = [
             p for p in self.parts if include_downloaded or not self.state.parts[p.index].downloaded
         ]
-        batches = self._wait_parts(wanted, timeout) if wanted else []
-        # Under `max_cost`, the parts held back have no batch: only the others are downloaded.
-        wanted = [p for p in wanted if self.state.parts[p.index].batch_id is not None]
-        for part, batch in zip(wanted, batches, strict=True):
-            custom_ids = run_blocking(part.read_custom_ids)
-            # Closed here, at once, when the caller stops early (not later, by the collector).
-            with closing(self._download(part, batch, custom_ids)) as download:
-                for result in download:
-                    yield result
+        with closing(self._ended_parts(wanted, timeout)) as ended:
+            for part, batch in ended:
+                custom_ids = run_blocking(part.read_custom_ids)
+                # Closed here, at once, when the caller stops early (not later, by the collector).
+                with closing(self._download(part, batch, custom_ids)) as download:
+                    for result in download:
+                        yield result
+
+    def _ended_parts(
+        self, parts: Sequence[JobPart], timeout: float | None
+    ) -> Generator[tuple[JobPart, MessageBatch]]:
+        """`parts_as_ended` in a `job.wait` span (not the current one: it stays open across
+        the reader's code between parts)."""
+        span, end = start_span("job.wait", None, self._client._tracer_provider)
+        span.set("anthropic_batches.job.parts", len(parts))
+        try:
+            with closing(parts_as_ended(self, parts, timeout)) as ended:
+                for item in ended:
+                    yield item
+        except BaseException as exc:
+            end(None if isinstance(exc, GeneratorExit) else exc)
+            raise
+        end(None)
 
     def _download(
         self, part: JobPart, batch: MessageBatch, custom_ids: list[str]
@@ -666,24 +693,26 @@ class Job:
     ) -> Iterator[BatchResult | Missing]:
         """Every result, lined up with the inputs: a `Missing` where an input has no result.
 
-        Part by part (including those an earlier run downloaded): a part's results are
-        gathered, then handed out in the order of its requests, read back from the input. So
-        memory holds one part's results at most, whatever the size of the job.
+        Part by part (including those an earlier run downloaded), each as soon as it and
+        every part before it has ended (see `results()`): a part's results are gathered, then
+        handed out in the order of its requests, read back from the input. So memory holds
+        one part's results at most, whatever the size of the job.
 
         Args:
-            timeout: Give up waiting after this many seconds.
+            timeout: Give up waiting after this many seconds (the time spent reading results
+                is not counted).
 
         Raises:
             WaitTimeoutError: `timeout` passed before every batch ended.
+            APIStatusError: As for `wait()`, a code waiting cannot help stops the job.
         """
-        batches = self._wait_parts(self.parts, timeout)
-        parts = [p for p in self.parts if self.state.parts[p.index].batch_id is not None]
-        for part, batch in zip(parts, batches, strict=True):
-            custom_ids = run_blocking(part.read_custom_ids)
-            found = {r.custom_id: r for r in self._download(part, batch, custom_ids)}
-            for cid in custom_ids:
-                result = found.pop(cid, None)
-                yield result if result is not None else Missing(cid)
+        with closing(self._ended_parts(self.parts, timeout)) as ended:
+            for part, batch in ended:
+                custom_ids = run_blocking(part.read_custom_ids)
+                found = {r.custom_id: r for r in self._download(part, batch, custom_ids)}
+                for cid in custom_ids:
+                    result = found.pop(cid, None)
+                    yield result if result is not None else Missing(cid)
 
     # -- resubmitting -------------------------------------------------------------------------
 

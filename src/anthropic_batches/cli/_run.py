@@ -291,51 +291,15 @@ async def run_job(
             settings.info(f"resuming the job recorded in {escape(str(state_path))}")
         with InterruptGuard(settings) as guard:
             try:
-                if not job.finished:  # a finished job needs no call to print its summary
-                    with display:
-                        for part in job.parts:
-                            if not job.has_room(part.index):
-                                break  # the rest wait for queue room in job.wait()
-                            display.uploading(job, part)
-                            try:
-                                with guard.protect():
-                                    if not await _submitted(job, part.index):
-                                        break
-                            except BudgetExceeded as exc:
-                                job.budget_stop = exc  # the rest stay unsubmitted
-                                break
-                        n = len(job.parts)
-                        settings.info(
-                            f"{job.state.requests} requests in {n} batch{'es' if n != 1 else ''}: "
-                            + ", ".join(i for i in job.batch_ids if i)
-                        )
-                        await job.wait(timeout=timeout)
-                writer = OutputWriter(output, job.state, settings, legacy_bytes=legacy_bytes)
-                try:
-                    every = writer.include_downloaded
-                    saved = job.state.parts
-                    writer.expect(
-                        [
-                            p
-                            for p in job.parts
-                            if (every or not saved[p.index].downloaded)
-                            and saved[p.index].batch_id is not None
-                        ]
-                    )
-                    # Closed at once when the output stops taking results (a closed pipe).
-                    results = job.results(include_downloaded=every)
-                    async with contextlib.aclosing(results):
-                        async for result in results:
-                            writer.write(result)
-                    if writer.write_cached:  # after the parts: their record stays as it was
-                        cached = job.cached_results()
-                        async with contextlib.aclosing(cached):
-                            async for result in cached:
-                                writer.write(result)
-                    if job.budget_stop is None:
-                        writer.finish()  # else the partial file waits for the rest
-                finally:
-                    writer.close()
+                # A finished job needs no call (nor progress) to print its summary.
+                with display if not job.finished else contextlib.nullcontext():
+                    if not job.finished:
+                        await _submit_first(settings, display, guard, job)
+                    writer = OutputWriter(output, job.state, settings, legacy_bytes=legacy_bytes)
+                    try:
+                        await _write_results(job, writer, timeout)
+                    finally:
+                        writer.close()
             except asyncio.CancelledError:
                 return await _interrupted(settings, job, cancel_on_interrupt)
     print_summary(settings, job, output)
@@ -343,6 +307,52 @@ async def run_job(
         print_budget_stop(settings, job.budget_stop)
         return EXIT_BUDGET
     return 0
+
+
+async def _submit_first(
+    settings: Settings, display: JobDisplay, guard: InterruptGuard, job: AsyncJob
+) -> None:
+    """Create the parts that have queue room, in order, each shown and each recorded even
+    when Ctrl-C comes during its create; the rest are created as room returns, while the
+    results are written."""
+    for part in job.parts:
+        if not job.has_room(part.index):
+            break  # the rest wait for queue room
+        display.uploading(job, part)
+        try:
+            with guard.protect():
+                if not await _submitted(job, part.index):
+                    break
+        except BudgetExceeded as exc:
+            job.budget_stop = exc  # the rest stay unsubmitted
+            break
+    n = len(job.parts)
+    settings.info(
+        f"{job.state.requests} requests in {n} batch{'es' if n != 1 else ''}: "
+        + ", ".join(i for i in job.batch_ids if i)
+    )
+
+
+async def _write_results(job: AsyncJob, writer: OutputWriter, timeout: float | None) -> None:
+    """Write each part's results as soon as it (and every part before it) has ended, while
+    the job goes on creating the parts that wait for queue room and polling the others."""
+    every = writer.include_downloaded
+    # Every part still to write, in order: the job hands out their results in that order.
+    # Those held back by `--max-cost` are the last ones (parts are created in order), so
+    # the results that do come are still those of the first parts listed.
+    writer.expect([p for p in job.parts if every or not job.state.parts[p.index].downloaded])
+    # Closed at once when the output stops taking results (a closed pipe).
+    results = job.results(include_downloaded=every, timeout=timeout)
+    async with contextlib.aclosing(results):
+        async for result in results:
+            writer.write(result)
+    if writer.write_cached:  # after the parts: their record stays as it was
+        cached = job.cached_results()
+        async with contextlib.aclosing(cached):
+            async for result in cached:
+                writer.write(result)
+    if job.budget_stop is None:
+        writer.finish()  # else the partial file waits for the rest
 
 
 async def _submitted(job: AsyncJob, index: int) -> bool:
