@@ -12,7 +12,6 @@ other iterable are written to), read back only while it is submitted or joined t
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Generator, Iterator, Callable, Iterable
@@ -45,9 +44,6 @@ if TYPE_CHECKING:
     from .client import Client
 
 __all__ = ["Job"]
-
-logger = logging.getLogger("anthropic_batches")
-
 
 class Job:
     """A job of any number of requests, run as one or more batches.
