@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Job"]
 
+
 class Job:
     """A job of any number of requests, run as one or more batches.
 
