@@ -18,6 +18,7 @@ from anthropic_batches import (
     JobStoreError,
     RequestsFileError,
 )
+from anthropic_batches._job_options import JobSettings
 from anthropic_batches._stores import PostgresStore
 from anthropic_batches.emulator import EmulatorServer
 
@@ -116,16 +117,14 @@ async def test_a_worker_creates_a_part_only_when_it_has_queue_room(
 ) -> None:
     seen: list[JobProgress] = []
     async with AsyncClient(api_key=KEY, base_url=fleet_server.base_url) as client:
-        job = AsyncJob.from_file(
-            client,
-            requests_file,
-            store=pg_url,
-            name="q",
-            max_requests=10,
-            max_queued_requests=10,
-            poll_interval=0.05,
-            on_progress=seen.append,
-        )
+        # Parts of 10 requests, and room for one of them at a time.
+        settings: JobSettings = {
+            "max_requests": 10,
+            "max_queued_requests": 10,
+            "poll_interval": 0.05,
+            "on_progress": seen.append,
+        }
+        job = AsyncJob.from_file(client, requests_file, store=pg_url, name="q", **settings)
         await job.work(tmp_path / "out", max_leases=3)
         job.close()
     assert sorted(output_ids(tmp_path / "out")) == [f"r{i:03d}" for i in range(24)]
