@@ -16,7 +16,7 @@ from helpers import KEY
 
 from anthropic_batches import AsyncClient
 from anthropic_batches._async import _backend as async_backend
-from anthropic_batches._async import jobs as jobs_mod
+from anthropic_batches._async import _job_open
 from anthropic_batches._async.jobs import AsyncJob
 from anthropic_batches._state import atomic_write
 from anthropic_batches._sync import _backend as sync_backend
@@ -108,7 +108,7 @@ async def test_the_loop_keeps_running_while_the_state_is_written(
         write(path, data)
         writes.append(path)
 
-    monkeypatch.setattr(jobs_mod, "atomic_write", slow_write)
+    monkeypatch.setattr(_job_open, "atomic_write", slow_write)
     http = httpx.AsyncClient(transport=AsyncEmulatorTransport(create_app(Emulator())))
     client = AsyncClient(api_key=KEY, base_url="http://emulator.test", http_client=http)
     request: dict[str, Any] = {

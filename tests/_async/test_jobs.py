@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from helpers import job_request as req
 
 from anthropic_batches import AsyncClient, BatchResult, BatchValidationError, WaitTimeoutError
 from anthropic_batches._async.jobs import AsyncJob
+from anthropic_batches._job_options import JobOptions
 from anthropic_batches._joins import Missing
 from anthropic_batches._progress import JobProgress
 from anthropic_batches._state import JobStateError
@@ -369,3 +371,14 @@ async def test_in_input_order_marks_inputs_with_no_result(job_client: AsyncClien
     ordered = [r async for r in job.results_in_input_order()]
     assert [r.custom_id for r in ordered] == ["a", "b"]
     assert not any(isinstance(r, Missing) for r in ordered)
+
+
+def test_from_file_takes_every_setting_of_a_job_by_keyword() -> None:
+    keywords = [
+        p.name
+        for p in inspect.signature(AsyncJob).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
+    assert set(JobOptions.__annotations__) == set(keywords)
+    documented = inspect.getdoc(AsyncJob.from_file) or ""
+    assert all(f"`{name}`" in documented for name in keywords)

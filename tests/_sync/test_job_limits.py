@@ -258,3 +258,19 @@ def test_the_time_spent_reading_results_is_not_counted_in_the_timeout() -> None:
             read.append(result.custom_id)
     assert read == ["a", "b"]
     assert emulator.stats.batches_created == 2
+
+
+def test_a_poll_answered_500_is_passed_over_and_polling_goes_on(
+    queue_capped: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    faults = iter([None, None, 500])  # the create's list and create, then the first poll
+
+    def draw() -> int | None:
+        return next(faults, None)
+
+    monkeypatch.setattr(queue_capped, "draw_fault", draw)
+    with client_of(queue_capped, max_retries=0) as client:
+        job = Job(client, [req("r0")], poll_interval=0.05, max_poll_interval=0.1)
+        [batch] = job.wait(timeout=5)
+    assert queue_capped.stats.faults[500] == 1
+    assert batch.ended and job.batch_ids == [batch.id]

@@ -14,9 +14,11 @@ from anthropic_batches import (
     AsyncJob,
     Client,
     Job,
+    JobProgress,
     JobStoreError,
     RequestsFileError,
 )
+from anthropic_batches._job_options import JobSettings
 from anthropic_batches._stores import PostgresStore
 from anthropic_batches.emulator import EmulatorServer
 
@@ -107,4 +109,28 @@ def test_the_sync_job_works_on_a_shared_job_too(
             [summary] = store.jobs()
     assert sorted(output_ids(tmp_path / "out")) == [f"r{i:03d}" for i in range(24)]
     assert len(manifest["parts"]) == 3 and summary.downloaded == 3
+    assert fleet_server.emulator.stats.batches_created == 3
+
+
+async def test_a_worker_creates_a_part_only_when_it_has_queue_room(
+    pg_url: str, fleet_server: EmulatorServer, requests_file: Path, tmp_path: Path
+) -> None:
+    seen: list[JobProgress] = []
+    async with AsyncClient(api_key=KEY, base_url=fleet_server.base_url) as client:
+        # Parts of 10 requests, and room for one of them at a time.
+        settings: JobSettings = {
+            "max_requests": 10,
+            "max_queued_requests": 10,
+            "poll_interval": 0.05,
+            "on_progress": seen.append,
+        }
+        job = AsyncJob.from_file(client, requests_file, store=pg_url, name="q", **settings)
+        await job.work(tmp_path / "out", max_leases=3)
+        job.close()
+    assert sorted(output_ids(tmp_path / "out")) == [f"r{i:03d}" for i in range(24)]
+    running = [
+        sum(1 for p in snap.parts if p.batch_id is not None and not p.ended) for snap in seen
+    ]
+    assert max(running) == 1  # one part of 10 in processing at a time, never two
+    assert any(snap.waiting_parts for snap in seen)  # the others waited for room
     assert fleet_server.emulator.stats.batches_created == 3

@@ -12,60 +12,38 @@ other iterable are written to), read back only while it is submitted or joined t
 
 from __future__ import annotations
 
-import itertools
-import logging
 import os
 import time
-import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from contextlib import aclosing
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from .._budget import Budget, BudgetExceeded, committed
-from .._cache import CacheHits, ResponseCache, open_cache
-from .._exceptions import (
-    APIConnectionError,
-    APIStatusError,
-    BadRequestError,
-    BatchValidationError,
-    NotFoundError,
-)
+from .._cache import CacheHits, ResponseCache
 from .._facts import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
+from .._job_options import JobOptions, JobSettings, Limits, Polling
 from .._joins import Missing
 from .._models import BatchResult, MessageBatch
-from .._otel import PART_INDEX, start_span, step_span
 from .._prices import PricesLike, load_prices
 from .._progress import JobProgress, ProgressCallback, job_progress
-from .._requests_file import read_requests
-from .._resume import key_fingerprint, nothing_created, spool_path
 from .._rounds import has_room
-from .._split import JobPart, RequestLike, split_requests
-from .._state import (
-    JobState,
-    JobStateError,
-    PartDownload,
-    PartState,
-    UnrecordedBatchMatch,
-    atomic_write,
-    cut_off_since,
-    refusal_may_mean_ended,
-)
-from .._stores import JobStore, open_store
-from .._stores._plan import PlannedParts, adopt, worker_id
+from .._split import JobPart, RequestLike
+from .._state import JobState
+from .._stores import JobStore
+from .._stores._plan import worker_id
 from .._usage import UsageSummary
-from . import _job_work
-from ._backend import Lock, run_blocking
-from ._job_wait import in_processing, parts_as_ended, wait_parts
+from . import _job_open, _job_results, _job_submit, _job_work
+from ._backend import Lock
+from ._job_submit import in_processing
+from ._job_wait import wait_parts
 
 if TYPE_CHECKING:
     from .._output_parts import PartsOutput
     from .client import AsyncClient
 
 __all__ = ["AsyncJob"]
-
-logger = logging.getLogger("anthropic_batches")
 
 
 class AsyncJob:
@@ -127,6 +105,15 @@ class AsyncJob:
         ```
     """
 
+    # Set by `_job_open.open_state`.
+    parts: list[JobPart]
+    state: JobState
+    state_path: Path | None
+    resumed: bool
+    _store: JobStore | None
+    _owns_store: bool
+    _cache: CacheHits | None
+
     def __init__(
         self,
         client: AsyncClient,
@@ -145,77 +132,28 @@ class AsyncJob:
         store: JobStore | str | os.PathLike[str] | None = None,
         name: str | None = None,
     ) -> None:
-        self._store = None if store is None else open_store(store)
-        self._owns_store = store is not None and not isinstance(store, JobStore)
-        if self._owns_store and self._store is not None:  # closed with the job at the latest
-            weakref.finalize(self, self._store.close)
-        shared = self._store is not None and self._store.shared
-        if self._store is not None and not shared:  # the state file, as ever
-            state_path = getattr(self._store, "path", state_path)
-        elif shared and (name is None or cache is not None or state_path is not None):
-            raise ValueError("a job in a shared store takes a name, and no cache nor state_path")
-        #: The job's name in its store; this worker's id, and how long its leases last.
-        self.name, self.worker, self.lease_ttl = name, worker_id(), 60.0
         if max_queued_requests is not None and max_queued_requests < 1:
             raise ValueError(f"max_queued_requests must be at least 1, not {max_queued_requests}")
+        #: The job's name in its store; this worker's id, and how long its leases last.
+        self.name, self.worker, self.lease_ttl = name, worker_id(), 60.0
         self._client = client
         self.max_queued_requests = max_queued_requests
         self._waiting: set[int] = set()
-        self._limits = {"max_requests": max_requests, "max_bytes": max_bytes}
-        self._polling = {"poll_interval": poll_interval, "max_poll_interval": max_poll_interval}
+        self._limits: Limits = {"max_requests": max_requests, "max_bytes": max_bytes}
+        self._polling: Polling = {
+            "poll_interval": poll_interval,
+            "max_poll_interval": max_poll_interval,
+        }
         self.on_progress = on_progress
         self.max_cost = max_cost
         self._budget = None if max_cost is None else Budget(max_cost, load_prices(prices))
         #: Why submitting stopped short, under `max_cost`: the part that would pass the cap
         #: and every part after it have no batch (`None` when nothing was held back).
         self.budget_stop: BudgetExceeded | None = None
-        self.state_path = Path(state_path) if state_path is not None else None
-        # Read first: a state of another job, server or key is refused before the pass.
-        loaded = JobState.load(self.state_path) if self.state_path is not None else None
-        if shared and self._store is not None and name is not None:
-            loaded = self._store.load(name)
-        account = (client.base_url, key_fingerprint(client))
-        if loaded is not None:
-            loaded.check_account(*account, self.state_path or f"{self._store!r} job {name!r}")
-        folder = self.state_path.parent if self.state_path is not None else None
-        if folder is not None and not os.access(folder, os.W_OK | os.X_OK):
-            raise JobStateError(self.state_path or "", "its folder is missing or not writable")
-        spool = None if self.state_path is None else spool_path(self.state_path)
-        self._cache = None
-        if cache is not None:  # hits are kept aside; the plan covers only the misses
-            record = None if spool is None else spool.with_suffix(".cached.json")
-            self._cache = CacheHits(
-                open_cache(cache), client.api_version, record, resumed=loaded is not None
-            )
-            requests = self._cache.filter(requests)
-        try:
-            if isinstance(requests, PlannedParts):  # rebuilt from a store's plan
-                self.parts: list[JobPart] = list(requests.parts)
-            elif shared and not callable(getattr(requests, "checked", None)):
-                raise ValueError("a job in a shared store reads its requests from a file")
-            else:
-                self.parts = split_requests(
-                    requests, api_version=client.api_version, spool=spool, **self._limits
-                )
-        except BatchValidationError:
-            if self._cache is None or self._cache.misses or not self._cache.hits:
-                raise
-            self.parts = []  # every request was a hit
-        except OSError as exc:
-            where = spool or "the temporary folder"
-            raise JobStateError(where, f"cannot write the spool file: {exc}") from None
-        if loaded is not None and not shared:
-            loaded.check_matches(self.parts, client.api_version, self.state_path or "")
-            loaded.refresh_places(self.parts)
-        self.resumed = loaded is not None
-        self.state = loaded or JobState.for_parts(
-            self.parts, client.api_version, base_url=account[0], key_fingerprint=account[1]
-        )
-        if shared and self._store is not None and name is not None:
-            self.state = adopt(self._store, name, self.parts, loaded, self.state, client)
         self._batches: dict[int, MessageBatch] = {}
-        self._started = time.monotonic()
         self._save_lock = Lock()
+        _job_open.open_state(self, requests, state_path=state_path, cache=cache, store=store)
+        self._started = time.monotonic()
 
     @classmethod
     def from_file(
@@ -223,19 +161,8 @@ class AsyncJob:
         client: AsyncClient,
         path: str | os.PathLike[str],
         *,
-        state_path: str | os.PathLike[str] | None = None,
-        max_requests: int = MAX_BATCH_REQUESTS,
-        max_bytes: int = MAX_BATCH_BYTES,
-        poll_interval: float = 1.0,
-        max_poll_interval: float = 60.0,
-        on_progress: ProgressCallback | None = None,
         on_lines: Callable[[int], object] | None = None,
-        max_cost: float | None = None,
-        prices: PricesLike | None = None,
-        cache: str | os.PathLike[str] | ResponseCache | None = None,
-        max_queued_requests: int | None = None,
-        store: JobStore | str | os.PathLike[str] | None = None,
-        name: str | None = None,
+        **options: Unpack[JobOptions],
     ) -> AsyncJob:
         """A job of the requests in a `.jsonl` file (one request object per line).
 
@@ -246,43 +173,17 @@ class AsyncJob:
         Args:
             client: The client to send through.
             path: The requests file (see `read_requests`).
-            state_path: As for `AsyncJob`.
-            max_requests: As for `AsyncJob`.
-            max_bytes: As for `AsyncJob`.
-            poll_interval: As for `AsyncJob`.
-            max_poll_interval: As for `AsyncJob`.
-            on_progress: As for `AsyncJob`.
             on_lines: Called with the number of lines checked so far, every 100,000 lines.
-            max_cost: As for `AsyncJob`.
-            prices: As for `AsyncJob`.
-            cache: As for `AsyncJob`.
-            max_queued_requests: As for `AsyncJob`.
-            store: As for `AsyncJob`.
-            name: As for `AsyncJob`.
+            **options: The settings of `AsyncJob`, by keyword: `state_path`,
+                `max_requests`, `max_bytes`, `poll_interval`, `max_poll_interval`,
+                `on_progress`, `max_cost`, `prices`, `cache`, `max_queued_requests`,
+                `store` and `name`.
 
         Raises:
             RequestsFileError: The file cannot be read or has bad lines (all listed).
             JobStateError: As for `AsyncJob`.
         """
-        source = read_requests(
-            path, api_version=client.api_version, max_bytes=max_bytes, on_lines=on_lines
-        )
-        return cls(
-            client,
-            source,
-            state_path=state_path,
-            max_requests=max_requests,
-            max_bytes=max_bytes,
-            poll_interval=poll_interval,
-            max_poll_interval=max_poll_interval,
-            on_progress=on_progress,
-            max_cost=max_cost,
-            prices=prices,
-            cache=cache,
-            max_queued_requests=max_queued_requests,
-            store=store,
-            name=name,
-        )
+        return _job_open.from_file(cls, client, path, on_lines, options)
 
     @classmethod
     def open(
@@ -290,7 +191,7 @@ class AsyncJob:
         client: AsyncClient,
         store: JobStore | str | os.PathLike[str],
         name: str,
-        **options: Any,
+        **options: Unpack[JobSettings],
     ) -> AsyncJob:
         """A job already in a shared store, to work on (see `work()`): its parts are rebuilt
         from the stored plan, and each is read from the job's input by its byte range when
@@ -307,7 +208,7 @@ class AsyncJob:
             JobStoreError: There is no such job, or the store cannot be reached.
             JobStateError: The job was submitted to another server or with another key.
         """
-        return _job_work.open_job(cls, client, store, name, options)
+        return _job_open.open_job(cls, client, store, name, options)
 
     async def work(
         self,
@@ -383,9 +284,8 @@ class AsyncJob:
         """The results of the requests served from the cache, each with its own request's
         `custom_id`, in input order (read from the cache, through the backend's
         `run_blocking`). They are the answers stored earlier, not fresh samples."""
-        for start in range(0, self.cached, 1000):
-            assert self._cache is not None
-            for result in await run_blocking(self._cache.results, start, start + 1000):
+        async with aclosing(_job_results.cached_results(self)) as found:
+            async for result in found:
                 yield result
 
     def progress(self) -> JobProgress:
@@ -411,16 +311,7 @@ class AsyncJob:
         Returns:
             The batch id of every part submitted, in part order.
         """
-        ids = []
-        for part in self.parts:
-            if self.budget_stop is not None:
-                break
-            try:
-                ids.append(await self.submit_part(part.index))
-            except BudgetExceeded as exc:
-                logger.warning("%s", exc)
-                self.budget_stop = exc
-        return ids
+        return await _job_submit.submit(self)
 
     def has_room(self, index: int) -> bool:
         """Whether part `index` fits under `max_queued_requests` now (always without it)."""
@@ -441,102 +332,7 @@ class AsyncJob:
             BudgetExceeded: Under `max_cost`, the part would pass the cap (nothing is sent).
             UnpricedModelError: Under `max_cost`, a request names a model with no price.
         """
-        known = self.state.parts[index].batch_id
-        if known is not None:  # created already: no call, and no span
-            return known
-        provider = self._client._tracer_provider
-        with step_span("job.submit_part", None, provider) as span:
-            span.set(PART_INDEX, index)
-            batch_id = await self._submit_part(index)
-            span.batch_id(batch_id)
-            return batch_id
-
-    async def _submit_part(self, index: int) -> str:
-        part, saved = self.parts[index], self.state.parts[index]
-        if self._budget is not None:  # the cap, before anything of this part is sent
-            await run_blocking(self._budget.admit, self.parts, self.state, index)
-        # Read back, and checked against the part's digest, before any call: an input
-        # changed since the job was split is refused with nothing sent.
-        body = await run_blocking(part.body)
-        if saved.submitting_at is not None:
-            found = await self._unrecorded_batch(index, saved)
-            if found is not None:
-                logger.warning(
-                    "part %d: the create cut off at %s did make batch %s; using it",
-                    index,
-                    saved.submitting_at,
-                    found.id,
-                )
-                await self._recorded(index, found)
-                return found.id
-            logger.warning(
-                "part %d: a create started at %s got no recorded answer (interrupted?); "
-                "it may have created a batch this job does not know of: check the batch list",
-                index,
-                saved.submitting_at,
-            )
-        try:
-            # Where the batch list stood, so that a create cut off before its answer is
-            # recorded can be found again among the batches listed after this one (see
-            # _unrecorded_batch).
-            newest = await self._client.messages.batches.list(limit=1)
-            saved.newest_before = newest.data[0].id if newest.data else ""
-            saved.submitting_at = datetime.now(UTC).isoformat()
-            await self._save(index)
-            # Checked and encoded once, when the job was split: sent as it is. A rate limit
-            # (the processing queue is full) is not tried again by the client: the job's
-            # rounds wait for room, for `retry-after` or one of its batches ending.
-            batch = await self._client.messages.batches._create_body(body, retry_rate_limit=False)
-        except (APIStatusError, APIConnectionError) as exc:
-            if nothing_created(exc):
-                await self._not_submitted(index)
-            raise
-        await self._recorded(index, batch)
-        return batch.id
-
-    async def _not_submitted(self, index: int) -> None:
-        """A create the API refused, or that never reached it, made no batch: forget it was
-        started; a state file with no batch (nor any create cut off) in it is removed: a
-        refused run leaves none."""
-        saved = self.state.parts[index]
-        saved.submitting_at = saved.newest_before = None
-        if self.state_path is None:
-            await self._save(index)  # a shared store's part (nothing without a store)
-            return
-        if any(p.batch_id or p.submitting_at for p in self.state.parts):
-            await self._save()
-        else:
-            async with self._save_lock:
-                await run_blocking(self.state_path.unlink, missing_ok=True)
-
-    async def _recorded(self, index: int, batch: MessageBatch) -> None:
-        saved = self.state.parts[index]
-        saved.batch_id, saved.status = batch.id, batch.processing_status
-        self._batches[index] = batch
-        await self._save(index)
-        self._report()
-
-    async def _unrecorded_batch(self, index: int, saved: PartState) -> MessageBatch | None:
-        """The batch made by a create whose answer was never recorded, if it can be told
-        (see `UnrecordedBatchMatch`)."""
-        known, size = self.state.known_batch_ids(), len(self.parts[index])
-        batches = self._client.messages.batches
-        if saved.newest_before is not None:
-            match = UnrecordedBatchMatch(known=known, size=size)
-            try:
-                async for batch in batches.iter(limit=100, before_id=saved.newest_before or None):
-                    match.feed(batch)
-                return match.batch
-            except (NotFoundError, BadRequestError):
-                pass  # that batch was deleted since: go by the time instead
-        since = cut_off_since(saved.submitting_at)
-        if since is None:
-            return None
-        match = UnrecordedBatchMatch(known=known, size=size, since=since)
-        async for batch in batches.iter(limit=100):
-            if not match.feed(batch):
-                break  # newest first: the rest are older still
-        return match.batch
+        return await _job_submit.submit_part(self, index)
 
     async def wait(self, *, timeout: float | None = None) -> list[MessageBatch]:
         """Submit what is not submitted, then wait until every part's batch has ended.
@@ -560,19 +356,7 @@ class AsyncJob:
                 reached, an organisation on hold): the job stops at once; its state is kept
                 and its submitted batches keep running.
         """
-        return await self._wait_parts(self.parts, timeout)
-
-    async def _wait_parts(
-        self, parts: Sequence[JobPart], timeout: float | None
-    ) -> list[MessageBatch]:
-        with step_span("job.wait", None, self._client._tracer_provider) as span:
-            span.set("anthropic_batches.job.parts", len(parts))
-            return await wait_parts(self, parts, timeout)
-
-    def _seen(self, index: int, batch: MessageBatch) -> None:
-        self._batches[index] = batch
-        self.state.parts[index].status = batch.processing_status
-        self._report()
+        return await wait_parts(self, self.parts, timeout)
 
     async def cancel(self) -> list[MessageBatch]:
         """Ask for every submitted batch that has not ended to be canceled.
@@ -587,24 +371,7 @@ class AsyncJob:
         Raises:
             APIStatusError: The API refused a cancel, and not because the batch had ended.
         """
-        batches = self._client.messages.batches
-        canceled = []
-        for saved in self.state.parts:
-            if saved.batch_id is None or saved.ended:
-                continue
-            try:
-                batch = await batches.cancel(saved.batch_id)
-            except APIStatusError as exc:
-                if not refusal_may_mean_ended(exc.status_code):
-                    raise
-                batch = await batches.get(saved.batch_id)  # what the refusal meant
-                if not batch.ended:
-                    raise
-            else:
-                canceled.append(batch)
-            self._seen(saved.index, batch)
-        await self._save()
-        return canceled
+        return await _job_submit.cancel(self)
 
     # -- results ------------------------------------------------------------------------------
 
@@ -633,60 +400,9 @@ class AsyncJob:
             WaitTimeoutError: `timeout` passed before every batch ended.
             APIStatusError: As for `wait()`, a code waiting cannot help stops the job.
         """
-        wanted = [
-            p for p in self.parts if include_downloaded or not self.state.parts[p.index].downloaded
-        ]
-        async with aclosing(self._ended_parts(wanted, timeout)) as ended:
-            async for part, batch in ended:
-                custom_ids = await run_blocking(part.read_custom_ids)
-                # Closed here, at once, when the caller stops early (not later, by the collector).
-                async with aclosing(self._download(part, batch, custom_ids)) as download:
-                    async for result in download:
-                        yield result
-
-    async def _ended_parts(
-        self, parts: Sequence[JobPart], timeout: float | None
-    ) -> AsyncGenerator[tuple[JobPart, MessageBatch]]:
-        """`parts_as_ended` in a `job.wait` span (not the current one: it stays open across
-        the reader's code between parts)."""
-        span, end = start_span("job.wait", None, self._client._tracer_provider)
-        span.set("anthropic_batches.job.parts", len(parts))
-        try:
-            async with aclosing(parts_as_ended(self, parts, timeout)) as ended:
-                async for item in ended:
-                    yield item
-        except BaseException as exc:
-            end(None if isinstance(exc, GeneratorExit) else exc)
-            raise
-        end(None)
-
-    async def _download(
-        self, part: JobPart, batch: MessageBatch, custom_ids: list[str]
-    ) -> AsyncGenerator[BatchResult]:
-        download = PartDownload(part, batch.id, self.state_path, custom_ids=custom_ids)
-        cache, kept = self._cache, []  # stored in the cache 1,000 at a time
-        keys = None if cache is None else await run_blocking(cache.keys, part)
-        # Not the current span: it stays open across the reader's code between results.
-        span, end = start_span("job.download_part", batch.id, self._client._tracer_provider)
-        span.set(PART_INDEX, part.index)
-        try:
-            async with self._client.messages.batches.results(batch) as stream:
-                async for result in stream:
-                    download.add(result)  # refuses a result of another part's request
-                    if cache is not None and keys is not None:
-                        kept.append(result)
-                        if len(kept) == 1000:
-                            await run_blocking(cache.store, keys, kept)
-                            kept = []
-                    yield result
-            if cache is not None and keys is not None and kept:
-                await run_blocking(cache.store, keys, kept)
-            download.record(self.state.parts[part.index])
-            await self._save()
-        except BaseException as exc:
-            end(None if isinstance(exc, GeneratorExit) else exc)
-            raise
-        end(None)
+        async with aclosing(_job_results.results(self, include_downloaded, timeout)) as found:
+            async for result in found:
+                yield result
 
     async def results_in_input_order(
         self, *, timeout: float | None = None
@@ -706,13 +422,9 @@ class AsyncJob:
             WaitTimeoutError: `timeout` passed before every batch ended.
             APIStatusError: As for `wait()`, a code waiting cannot help stops the job.
         """
-        async with aclosing(self._ended_parts(self.parts, timeout)) as ended:
-            async for part, batch in ended:
-                custom_ids = await run_blocking(part.read_custom_ids)
-                found = {r.custom_id: r async for r in self._download(part, batch, custom_ids)}
-                for cid in custom_ids:
-                    result = found.pop(cid, None)
-                    yield result if result is not None else Missing(cid)
+        async with aclosing(_job_results.in_input_order(self, timeout)) as found:
+            async for result in found:
+                yield result
 
     # -- resubmitting -------------------------------------------------------------------------
 
@@ -726,13 +438,7 @@ class AsyncJob:
             retryable_only: Keep expired results and only the errors worth trying again
                 (`overloaded_error`, `api_error`, ...), not errors in the request itself.
         """
-        return list(self._failed(retryable_only))
-
-    def _failed(self, retryable_only: bool) -> Iterator[RequestLike]:
-        for part, saved in zip(self.parts, self.state.parts, strict=True):
-            failed = {f.custom_id for f in saved.failed if f.retryable or not retryable_only}
-            if failed:
-                yield from part.read_matching(failed)
+        return list(_job_results.failed(self, retryable_only))
 
     def resubmit(
         self,
@@ -751,23 +457,7 @@ class AsyncJob:
         Raises:
             ValueError: No request failed, so there is nothing to resubmit.
         """
-        failed = self._failed(retryable_only)
-        first = next(failed, None)
-        if first is None:
-            raise ValueError("no request failed: there is nothing to resubmit")
-        mine = self.state_path.resolve() if self.state_path is not None else None
-        if state_path is not None and Path(state_path).resolve() == mine:
-            raise ValueError("the resubmitted job needs its own state file")
-        return AsyncJob(
-            self._client,
-            itertools.chain([first], failed),
-            state_path=state_path,
-            on_progress=self.on_progress,
-            max_requests=self._limits["max_requests"],
-            max_bytes=self._limits["max_bytes"],
-            poll_interval=self._polling["poll_interval"],
-            max_poll_interval=self._polling["max_poll_interval"],
-        )
+        return _job_results.resubmit(self, retryable_only, state_path)
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -776,17 +466,7 @@ class AsyncJob:
         of the state as it is when it starts: the file never goes back to an older state.
         In a shared store, only part `index` is written, and only while this worker holds
         its lease (else `LeaseLost`)."""
-        if self._store is not None and self._store.shared:
-            if index is not None and self.name is not None:
-                saved, ttl = self.state.parts[index], self.lease_ttl
-                await run_blocking(
-                    self._store.save_part, self.name, saved, worker=self.worker, ttl=ttl
-                )
-            return
-        if self.state_path is None:
-            return
-        async with self._save_lock:
-            await run_blocking(atomic_write, self.state_path, self.state.encode())
+        await _job_open.save(self, index)
 
     def _report(self) -> None:
         if self.on_progress is not None:

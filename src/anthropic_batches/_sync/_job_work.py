@@ -3,71 +3,34 @@ polling them and writing each ended part to the output, until every part is in.
 
 Each round the worker reads the job's state from the store (what the other workers did),
 renews its leases, leases parts up to its limit, creates the batches of its parts that have
-none (as queue room allows, with the decisions of `_rounds`), polls its unfinished batches
-with one list page, and downloads each ended part to one output object before marking it
-downloaded and giving its lease back. A write of a part's state is refused once the worker
-lost its lease (`LeaseLost`): it drops the part, which another worker now holds.
+none (as queue room allows) and polls its unfinished batches with one list page (with the
+same functions as `wait()`: `_job_submit`, `_job_wait`), and downloads each ended part to one
+output object before marking it downloaded and giving its lease back. A write of a part's
+state is refused once the worker lost its lease (`LeaseLost`): it drops the part, which
+another worker now holds.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import weakref
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from .._budget import BudgetExceeded
-from .._exceptions import APIConnectionError, APIStatusError
-from .._facts import LIST_LIMIT_MAX
-from .._models import MessageBatch
 from .._output_parts import PartsOutput
-from .._rounds import GROWTH, has_room, next_interval, poll_plan, stops_job, waits_for_room
-from .._shared import retry_after
-from .._split import RequestLike
+from .._rounds import GROWTH, next_interval
 from .._state import JobState, PartDownload
-from .._stores import JobStore, JobStoreError, LeaseLost, open_store
-from .._stores._plan import PlannedParts, parts_from_state
+from .._stores import JobStoreError, LeaseLost
 from ._backend import run_blocking, sleep
-from ._job_wait import in_processing
+from ._job_submit import submit_what_fits
+from ._job_wait import poll_round
 
 if TYPE_CHECKING:
-    from .client import Client
     from .jobs import Job
 
-__all__ = ["open_job", "work"]
+__all__ = ["work"]
 
 logger = logging.getLogger("anthropic_batches")
-
-
-def open_job(
-    cls: type[Job],
-    client: Client,
-    store: JobStore | str | os.PathLike[str],
-    name: str,
-    options: dict[str, Any],
-) -> Job:
-    """The job `name` of `store`, its parts rebuilt from the stored plan (see `Job.open`)."""
-    opened = open_store(store)
-    try:
-        state = opened.load(name)
-        if state is None:
-            raise JobStoreError(
-                opened.url,
-                f"there is no job {name!r} in this store; start it with its requests "
-                "(run REQUESTS --store URL --job NAME)",
-            )
-        # Taken by `Job` in place of requests: the parts, not split again.
-        parts = PlannedParts(parts_from_state(state, opened, name))
-        job = cls(client, cast("Iterable[RequestLike]", parts), store=opened, name=name, **options)
-    except BaseException:
-        if opened is not store:
-            opened.close()
-        raise
-    if opened is not store:  # the job's own: closed by `close()`, or with the job
-        job._owns_store = True
-        weakref.finalize(job, opened.close)
-    return job
 
 
 class _Worker:
@@ -125,72 +88,25 @@ class _Worker:
     def create(self) -> float | None:
         """Create the batches of the held parts that have none, in order, while they have
         queue room; the wait the API asked for when it refused one, if it did."""
-        job = self.job
-        for index in sorted(self.held):
-            if job.state.parts[index].batch_id is not None or job.budget_stop is not None:
-                continue
-            if not has_room(in_processing(job), len(job.parts[index]), job.max_queued_requests):
-                job._waiting.add(index)
-                return None
-            try:
-                job.submit_part(index)
-            except LeaseLost as exc:
-                self._drop(index, exc)
-                continue
-            except BudgetExceeded as exc:
-                logger.warning("%s", exc)
-                job.budget_stop = exc
-                return None
-            except APIStatusError as exc:
-                if stops_job(exc) or not waits_for_room(exc):
-                    raise
-                job._waiting.add(index)
-                job._report()
-                logger.info("part %d waits for queue room: %s", index, exc)
-                return retry_after(exc.response.headers)
-            job._waiting.discard(index)
-        return None
+        return submit_what_fits(self.job, sorted(self.held), self._drop)
 
     def poll(self) -> float | None:
         """Bring the held parts' unfinished batches up to date with one list page (a GET
-        for each it does not show); the wait the API asked for, if it did."""
-        job = self.job
-        ids = {
-            job.state.parts[i].batch_id or "": i
-            for i in sorted(self.held)
-            if job.state.parts[i].batch_id is not None and not job.state.parts[i].ended
-        }
-        if not ids:
+        for each it does not show), saving each part whose status moved; the wait the API
+        asked for, if it did."""
+        parts = self.job.state.parts
+        unfinished = [
+            i for i in sorted(self.held) if parts[i].batch_id is not None and not parts[i].ended
+        ]
+        if not unfinished:
             return None
-        batches = job._client.messages.batches
-        plan = poll_plan(ids, None)
-        seen: dict[str, MessageBatch] = {}
-        try:
-            if plan.use_list:
-                page = batches._page({"limit": LIST_LIMIT_MAX})
-                plan = poll_plan(ids, page.data)
-                seen.update(plan.found)
-            for batch_id in plan.by_id:
-                seen[batch_id] = batches.retrieve(batch_id)
-        except (APIConnectionError, APIStatusError) as exc:
-            if stops_job(exc) or (
-                isinstance(exc, APIStatusError)
-                and exc.status_code < 500
-                and not waits_for_room(exc)
-            ):
-                raise
-            logger.info("job: transient error while polling, polling on: %s", exc)
-            return retry_after(exc.response.headers) if isinstance(exc, APIStatusError) else None
-        for batch_id, batch in seen.items():
-            index = ids[batch_id]
-            changed = job.state.parts[index].status != batch.processing_status
-            job._seen(index, batch)
-            if changed:
-                try:
-                    job._save(index)
-                except LeaseLost as exc:
-                    self._drop(index, exc)
-        return None
+        asked, moved = poll_round(self.job, unfinished)
+        for index in moved:
+            try:
+                self.job._save(index)
+            except LeaseLost as exc:
+                self._drop(index, exc)
+        return asked
 
     def download(self) -> None:
         """Write each held part whose batch ended to the output, then mark it downloaded
