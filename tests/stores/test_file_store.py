@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_helpers import request
 
 from anthropic_batches._split import split_requests
 from anthropic_batches._state import JobState
@@ -13,17 +14,7 @@ from anthropic_batches._stores import FileStore, JobStoreError, open_store
 
 
 def _state() -> JobState:
-    requests = [
-        {
-            "custom_id": f"r{i}",
-            "params": {
-                "model": "m",
-                "max_tokens": 5,
-                "messages": [{"role": "user", "content": f"hi {i}"}],
-            },
-        }
-        for i in range(4)
-    ]
+    requests = [request(f"r{i}", f"hi {i}") for i in range(4)]
     return JobState.for_parts(split_requests(requests, max_requests=2), "2023-06-01")
 
 

@@ -3,11 +3,11 @@ anything is sent) when the input given is not the job's."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from fleet_helpers import write_requests
 
 from anthropic_batches._requests_file import read_requests
 from anthropic_batches._split import JobPart, split_requests
@@ -26,30 +26,12 @@ VERSION = "2023-06-01"
 CLIENT = SimpleNamespace(api_version=VERSION)
 
 
-def _write(path: Path, n: int) -> Path:
-    lines = (
-        json.dumps(
-            {
-                "custom_id": f"r{i}",
-                "params": {
-                    "model": "m",
-                    "max_tokens": 5,
-                    "messages": [{"role": "user", "content": f"hi {i}"}],
-                },
-            }
-        )
-        for i in range(n)
-    )
-    path.write_text("".join(line + "\n" for line in lines))
-    return path
-
-
 def _parts(path: Path, per_part: int) -> list[JobPart]:
     return split_requests(read_requests(path), max_requests=per_part)
 
 
 def _planned(tmp_path: Path) -> tuple[FileStore, Path, JobState, list[JobPart]]:
-    requests = _write(tmp_path / "requests.jsonl", 5)
+    requests = write_requests(tmp_path / "requests.jsonl", 5)
     store = FileStore(tmp_path / "job.state.json")
     parts = _parts(requests, 2)
     state = adopt(store, "j", parts, None, JobState.for_parts(parts, VERSION), CLIENT)
@@ -66,12 +48,12 @@ def test_a_later_worker_rebuilds_the_parts_from_the_stored_plan(tmp_path: Path) 
 
 def test_another_file_or_a_changed_one_is_refused_naming_both(tmp_path: Path) -> None:
     store, requests, state, _ = _planned(tmp_path)
-    other = _write(tmp_path / "other.jsonl", 5)
+    other = write_requests(tmp_path / "other.jsonl", 5)
     with pytest.raises(OtherInput) as caught:
         check_source(state, store, "j", source_of(str(other)), source_size(str(other)))
     assert f"it reads {requests}, not {other}" in str(caught.value)
     before = requests.stat().st_size
-    _write(requests, 6)
+    write_requests(requests, 6)
     with pytest.raises(OtherInput) as caught:
         check_source(state, store, "j", str(requests), source_size(str(requests)))
     message = str(caught.value)

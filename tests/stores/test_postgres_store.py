@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from cli_helpers import request
 from postgres_cluster import PostgresCluster
 
 from anthropic_batches._split import split_requests
@@ -21,17 +22,7 @@ from anthropic_batches._stores import (
 
 
 def _state(n: int = 6, per_part: int = 2) -> JobState:
-    requests = [
-        {
-            "custom_id": f"r{i}",
-            "params": {
-                "model": "m",
-                "max_tokens": 5,
-                "messages": [{"role": "user", "content": f"hi {i}"}],
-            },
-        }
-        for i in range(n)
-    ]
+    requests = [request(f"r{i}", f"hi {i}") for i in range(n)]
     parts = split_requests(requests, max_requests=per_part)
     state = JobState.for_parts(parts, "2023-06-01", base_url="http://x", key_fingerprint="k")
     state.source = "/data/requests.jsonl"

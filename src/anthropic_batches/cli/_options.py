@@ -6,7 +6,7 @@ Metavars are given everywhere: typer's own (`<int range>`, `<list[str]>`) read l
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -25,40 +25,28 @@ __all__ = [
     "Timeout",
 ]
 
+
+def _at_least(flag: str, low: float, metavar: str, help: str) -> Any:
+    """An option whose value must be `low` or more."""
+    return typer.Option(flag, callback=at_least(low), metavar=metavar, help=help)
+
+
 MaxRequests = Annotated[
-    int,
-    typer.Option(
-        "--max-requests",
-        callback=at_least(1),
-        metavar="N",
-        help="Most requests per batch (1 or more).",
-    ),
+    int, _at_least("--max-requests", 1, "N", "Most requests per batch (1 or more).")
 ]
 MaxBytes = Annotated[
-    int,
-    typer.Option(
-        "--max-bytes",
-        callback=at_least(1),
-        metavar="BYTES",
-        help="Largest create body per batch, in bytes.",
-    ),
+    int, _at_least("--max-bytes", 1, "BYTES", "Largest create body per batch, in bytes.")
 ]
 PollInterval = Annotated[
-    float,
-    typer.Option(
-        "--poll-interval",
-        callback=at_least(0.01),
-        metavar="SECONDS",
-        help="Seconds between first polls.",
-    ),
+    float, _at_least("--poll-interval", 0.01, "SECONDS", "Seconds between first polls.")
 ]
 Timeout = Annotated[
     float | None,
-    typer.Option(
+    _at_least(
         "--timeout",
-        callback=at_least(0),
-        metavar="SECONDS",
-        help="Give up waiting after this many seconds (the job can be resumed).",
+        0,
+        "SECONDS",
+        "Give up waiting after this many seconds (the job can be resumed).",
     ),
 ]
 RequestsPath = Annotated[
