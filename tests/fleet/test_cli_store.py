@@ -219,6 +219,8 @@ def test_ctrl_c_of_a_worker_leaves_the_job_in_the_store_to_resume(
         assert f"the state is saved in {pg_url} (job j); resume with:" in err
         assert f"--store {pg_url} --job j" in err and KEY not in err
         assert "Traceback" not in err
+        with PostgresStore(pg_url) as store:  # released: no need to wait for expiry
+            assert [owner for owner, *_ in store.leases("j").values()] == [None] * 3
         clock.advance(7200)
         with pytest.raises(SystemExit) as again:
             main(argv)
