@@ -247,11 +247,7 @@ def execute(settings: Settings, work: Callable[[], Coroutine[Any, Any, int | Non
     except KeyboardInterrupt:
         settings.console.print("interrupted")
         code = EXIT_INTERRUPTED
-    except RequestsFileError as exc:
-        _trace(settings)
-        settings.console.print(f"[bold red]error:[/] {escape(str(exc))}")
-        code = EXIT_BAD_INPUT
-    except (BatchValidationError, JobStateError) as exc:
+    except (RequestsFileError, BatchValidationError, JobStateError) as exc:
         _trace(settings)
         settings.console.print(f"[bold red]error:[/] {escape(str(exc))}")
         code = EXIT_BAD_INPUT
