@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 import secrets
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import request
 from helpers import result_line
 
 from anthropic_batches import (
@@ -171,3 +173,16 @@ def test_a_missing_object_is_one_line_saying_so() -> None:
             step()
         assert str(caught.value).startswith("not found (")
         assert "check the URL" in str(caught.value)
+
+
+def test_an_object_removed_since_the_split_names_the_part_and_sends_nothing() -> None:
+    url = f"memory://runs-{secrets.token_hex(4)}/requests.jsonl"
+    fs, path = filesystem(url)
+    fs.pipe_file(path, "".join(json.dumps(request(f"r{i}")) + "\n" for i in range(4)).encode())
+    parts = split_requests(read_requests(url), max_requests=2)
+    fs.rm_file(path)
+    with pytest.raises(RequestsFileError) as caught:
+        parts[1].body()
+    [problem] = caught.value.problems
+    assert problem.message.startswith("lines 3-4 (part 1) cannot be read (not found")
+    assert url in str(caught.value)
