@@ -110,32 +110,24 @@ def _file(path: Path, *, compact: bool, cid_last: bool = False) -> Path:
 
 
 @pytest.mark.parametrize("compact", [True, False])
-def test_a_file_removed_since_the_split_names_the_part_and_sends_nothing(
-    tmp_path: Path, compact: bool
+@pytest.mark.parametrize(("cut", "reason"), [(False, "cannot be read ("), (True, "changed since")])
+def test_a_file_removed_or_cut_short_since_the_split_names_the_part_and_sends_nothing(
+    tmp_path: Path, compact: bool, cut: bool, reason: str
 ) -> None:
     path = _file(tmp_path / "r.jsonl", compact=compact)
     parts = split_requests(read_requests(path), max_requests=2)
     assert parts[1].verbatim is compact  # lines sent as they are, or encoded again
-    path.unlink()
+    if cut:
+        path.write_bytes(path.read_bytes()[:-20])
+    else:
+        path.unlink()
     for read in (parts[1].body, parts[1].read_custom_ids):
         with pytest.raises(RequestsFileError) as caught:
             read()
         [problem] = caught.value.problems
         assert problem.line == 3
-        assert problem.message.startswith("lines 3-4 (part 1) cannot be read (")
+        assert problem.message.startswith(f"lines 3-4 (part 1) {reason}")
         assert problem.message.endswith("since the job was checked; nothing of the part was sent")
-
-
-@pytest.mark.parametrize("compact", [True, False])
-def test_a_file_cut_short_since_the_split_is_refused_as_changed(
-    tmp_path: Path, compact: bool
-) -> None:
-    path = _file(tmp_path / "r.jsonl", compact=compact)
-    parts = split_requests(read_requests(path), max_requests=2)
-    path.write_bytes(path.read_bytes()[:-20])
-    for read in (parts[1].body, parts[1].read_custom_ids):
-        with pytest.raises(RequestsFileError, match=r"lines 3-4 \(part 1\) changed since"):
-            read()
 
 
 def test_a_line_broken_since_the_split_is_refused_as_changed(tmp_path: Path) -> None:
