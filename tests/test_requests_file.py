@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from anthropic_batches._requests_file import RequestsFileError, read_requests
+from anthropic_batches._split import split_requests
 
 
 def req(cid: str, **params: Any) -> dict[str, Any]:
@@ -90,3 +91,54 @@ def test_oversized_request(tmp_path: Path) -> None:
     path = write(tmp_path, [json.dumps(req("big", system="z" * 500))])
     with pytest.raises(RequestsFileError, match="bytes; a batch holds at most 300"):
         list(read_requests(path, max_bytes=300))
+
+
+def _params(i: int) -> dict[str, Any]:
+    return {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": f"hi {i}"}]}
+
+
+def _file(path: Path, *, compact: bool, cid_last: bool = False) -> Path:
+    separators = (",", ":") if compact else (", ", ": ")
+    lines = []
+    for i in range(4):
+        request = {"custom_id": f"r{i}", "params": _params(i)}
+        if cid_last:
+            request = {"params": _params(i), "custom_id": f"r{i}"}
+        lines.append(json.dumps(request, separators=separators) + "\n")
+    path.write_text("".join(lines))
+    return path
+
+
+@pytest.mark.parametrize("compact", [True, False])
+@pytest.mark.parametrize(("cut", "reason"), [(False, "cannot be read ("), (True, "changed since")])
+def test_a_file_removed_or_cut_short_since_the_split_names_the_part_and_sends_nothing(
+    tmp_path: Path, compact: bool, cut: bool, reason: str
+) -> None:
+    path = _file(tmp_path / "r.jsonl", compact=compact)
+    parts = split_requests(read_requests(path), max_requests=2)
+    assert parts[1].verbatim is compact  # lines sent as they are, or encoded again
+    if cut:
+        path.write_bytes(path.read_bytes()[:-20])
+    else:
+        path.unlink()
+    for read in (parts[1].body, parts[1].read_custom_ids):
+        with pytest.raises(RequestsFileError) as caught:
+            read()
+        [problem] = caught.value.problems
+        assert problem.line == 3
+        assert problem.message.startswith(f"lines 3-4 (part 1) {reason}")
+        assert problem.message.endswith("since the job was checked; nothing of the part was sent")
+
+
+def test_a_line_broken_since_the_split_is_refused_as_changed(tmp_path: Path) -> None:
+    path = _file(tmp_path / "r.jsonl", compact=False)
+    parts = split_requests(read_requests(path), max_requests=2)
+    path.write_bytes(path.read_bytes().replace(b'{"custom_id": "r0"', b'["custom_id": "r0"'))
+    with pytest.raises(RequestsFileError, match=r"lines 1-2 \(part 0\) changed since"):
+        parts[0].body()
+
+
+def test_custom_ids_are_read_back_wherever_they_stand_in_a_line(tmp_path: Path) -> None:
+    path = _file(tmp_path / "r.jsonl", compact=True, cid_last=True)
+    parts = split_requests(read_requests(path), max_requests=3)
+    assert [p.read_custom_ids() for p in parts] == [["r0", "r1", "r2"], ["r3"]]

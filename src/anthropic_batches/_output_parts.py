@@ -97,6 +97,16 @@ class PartsOutput:
     def _error(self, exc: BaseException) -> OutputError:
         return OutputError(self.url, reason(exc))
 
+    @contextlib.contextmanager
+    def _reaching(self) -> Iterator[None]:
+        """Any failure of the storage inside the block as one `OutputError` naming it."""
+        try:
+            yield
+        except OutputError:
+            raise
+        except Exception as exc:
+            raise self._error(exc) from None
+
     @property
     def _target(self) -> LocalFolder | RemoteFolder:
         if self._place is None:
@@ -121,18 +131,14 @@ class PartsOutput:
         if self.format == "parquet":
             from ._parquet import require_pyarrow
 
-            try:
+            with self._reaching():
                 require_pyarrow()
-            except StorageError as exc:
-                raise self._error(exc) from None
         target = self._target
         probe = f".probe-{secrets.token_hex(8)}"
-        try:
+        with self._reaching():
             target.prepare()
             target.touch(probe)
             target.remove(probe)
-        except Exception as exc:
-            raise self._error(exc) from None
 
     def part_name(self, index: int) -> str:
         """The object name of a part's results: `part-00000.jsonl` for part 0."""
@@ -146,12 +152,8 @@ class PartsOutput:
         Raises:
             OutputError: The output cannot be reached.
         """
-        try:
+        with self._reaching():
             return self._target.exists(self.part_name(index))
-        except OutputError:
-            raise
-        except Exception as exc:
-            raise self._error(exc) from None
 
     def open_part(self, index: int) -> PartWriter:
         """A writer of a part's results, spooled to a local file until `commit()`.
@@ -178,12 +180,8 @@ class PartsOutput:
         Raises:
             OutputError: The output cannot be reached, or its manifest is not a JSON object.
         """
-        try:
+        with self._reaching():
             data = self._target.read(MANIFEST)
-        except OutputError:
-            raise
-        except Exception as exc:
-            raise self._error(exc) from None
         if data is None:
             return None
         try:
@@ -207,20 +205,15 @@ class PartsOutput:
             if not self.has_part(index):
                 what = f"{self.part_name(index)} is missing; write every part before combining"
                 raise OutputError(self.url, what)
-        with self._spool() as (f, spool):
-            try:
-                if self.format == "parquet":
-                    from ._parquet import combine_parquet
+        with self._spool() as (f, spool), self._reaching():
+            if self.format == "parquet":
+                from ._parquet import combine_parquet
 
-                    combine_parquet([functools.partial(self._open, i) for i in indices], f)
-                else:
-                    for index in indices:
-                        with self._open(index) as part:
-                            shutil.copyfileobj(part, f, 1 << 20)
-            except (OutputError, StorageError):
-                raise
-            except Exception as exc:
-                raise self._error(exc) from None
+                combine_parquet([functools.partial(self._open, i) for i in indices], f)
+            else:
+                for index in indices:
+                    with self._open(index) as part:
+                        shutil.copyfileobj(part, f, 1 << 20)
         self._store(spool, name)
         if isinstance(target, LocalFolder):
             return target.path(name)
@@ -231,13 +224,9 @@ class PartsOutput:
 
     def _new_spool(self) -> tuple[BinaryIO, str]:
         """A local file to write an object to before it is stored, and its path."""
-        try:
+        with self._reaching():
             directory = self._target.spool_dir()
             fd, path = tempfile.mkstemp(prefix=".anthropic-batches-", suffix=".tmp", dir=directory)
-        except OutputError:
-            raise
-        except Exception as exc:
-            raise self._error(exc) from None
         return open(fd, "wb"), path
 
     @contextlib.contextmanager
@@ -318,14 +307,8 @@ class PartWriter:
 
         output = self.output
         try:
-            with output._spool() as (f, converted):
+            with output._reaching(), output._spool() as (f, converted):
                 write_parquet(self._path, f)
-        except StorageError as exc:
-            raise output._error(exc) from None
-        except OutputError:
-            raise
-        except Exception as exc:
-            raise output._error(exc) from None
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(self._path)

@@ -19,7 +19,8 @@ from typing import Any, BinaryIO
 
 from ._encoding import EncodedRequests, body_from_encoded, encode_json
 from ._facts import BODY_CLOSE, BODY_OPEN
-from ._requests_file import FileProblem, RequestsFileError, _Decoder, _parse
+from ._lines import LineDecoder, parse_line
+from ._requests_file import FileProblem, RequestsFileError
 from ._split import JobPart
 from ._urls import StorageError, is_url, local_path, read_range
 
@@ -87,12 +88,12 @@ def _part_lines(part: JobPart) -> Iterator[bytes]:
 def part_encoded(part: JobPart) -> list[bytes]:
     """A part's requests encoded as they are sent, read back from its byte range, checked
     against its digest (see `JobPart.read_encoded`)."""
-    digest, encoded, decoder = hashlib.sha256(), [], _Decoder()
+    digest, encoded, decoder = hashlib.sha256(), [], LineDecoder()
     for raw in _part_lines(part):
         if part.verbatim:
             item = raw
         else:
-            data, _ = _parse(raw, decoder)
+            data, _ = parse_line(raw, decoder)
             if data is None:
                 raise _changed(part, "changed")
             item = encode_json(data, plain=not decoder.floats)

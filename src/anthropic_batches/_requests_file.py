@@ -14,7 +14,6 @@ as checked and encoded here, without checking them again.
 from __future__ import annotations
 
 import io
-import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any, BinaryIO
 from ._encoding import encode_json, encoding_problem
 from ._exceptions import BatchesError, Problem, list_problems
 from ._facts import DEFAULT_API_VERSION, MAX_BATCH_BYTES
+from ._lines import LineDecoder, parse_line
 from ._split import CheckedRequest
 from ._urls import StorageError, local_path, open_input, reason
 from ._validation import Checked, RequestChecker, python_version, request_size_problem
@@ -113,50 +113,12 @@ def _binary(f: BinaryIO) -> bool:
     return b"\x00" in head
 
 
-class _Decoder(json.JSONDecoder):
-    """`json`'s decoder, noting whether the text held a float or a constant (`NaN`, ...):
-    data without them is plain JSON data, which needs no walk before it is encoded."""
-
-    def __init__(self) -> None:
-        self.floats = False
-        super().__init__(parse_float=self._float, parse_constant=self._constant)
-
-    def _float(self, text: str) -> float:
-        self.floats = True
-        return float(text)
-
-    def _constant(self, name: str) -> float:
-        self.floats = True
-        return float(name)
-
-
-def _parse(line: bytes, decoder: _Decoder) -> tuple[dict[str, Any] | None, str | None]:
-    try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, f"not UTF-8 text (byte {exc.start + 1})"
-    decoder.floats = False
-    try:
-        data = decoder.decode(text)
-    except json.JSONDecodeError as exc:
-        return None, f"invalid JSON: {exc.msg} (column {exc.colno})"
-    except RecursionError:
-        return None, "invalid JSON: nested too deeply"
-    except ValueError:  # a number too long to convert (sys.get_int_max_str_digits)
-        return None, "invalid JSON: a number has too many digits"
-    if not isinstance(data, dict):
-        names: dict[type, str] = {list: "a list", str: "a string", type(None): "null"}
-        kind = names.get(type(data), type(data).__name__)
-        return None, f"expected a JSON object with custom_id and params, found {kind}"
-    return data, None
-
-
 def check_line(
     number: int,
     line: bytes,
     checker: RequestChecker,
     max_bytes: int,
-    decoder: _Decoder | None = None,
+    decoder: LineDecoder | None = None,
 ) -> tuple[Checked | None, bytes | None, list[str]]:
     """Check one line of a requests file (I/O-free).
 
@@ -171,8 +133,8 @@ def check_line(
         What the checker found (`None` when the line is not a JSON object), the request's
         encoded bytes (when it has no problem), and the reasons it cannot be sent.
     """
-    decoder = decoder or _Decoder()
-    data, reason = _parse(line, decoder)
+    decoder = decoder or LineDecoder()
+    data, reason = parse_line(line, decoder)
     if data is None:
         return None, None, [reason or "not a request"]
     checked = checker.check(number, data)
@@ -238,7 +200,7 @@ class RequestsFile(Iterator[dict[str, Any]]):
         name = self.path
         problems: list[FileProblem] = []
         checker = RequestChecker(self.api_version, spell_version=self.spell_version)
-        decoder = _Decoder()
+        decoder = LineDecoder()
         f = _open(name)
         position = offset = 0
         on_lines, every = self.on_lines, _REPORT_EVERY

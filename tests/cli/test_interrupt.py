@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import os
 import signal
@@ -11,10 +13,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from cli_helpers import KEY, Ran, request, write_requests
+from rich.console import Console
 
-from anthropic_batches import Client
+from anthropic_batches import AsyncClient, Client
+from anthropic_batches.cli._common import Settings
+from anthropic_batches.cli._interrupt import GuardedJob, InterruptGuard
 from anthropic_batches.emulator import Emulator, EmulatorServer, ManualClock
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -89,3 +95,34 @@ def test_ctrl_c_with_cancel_on_interrupt_cancels_the_batches(
     with Client(api_key=KEY, base_url=server.base_url) as client:
         statuses = {client.messages.batches.get(i).processing_status for i in ids}
     assert statuses <= {"canceling", "ended"}
+
+
+def test_ctrl_c_during_a_workers_create_stops_once_its_batch_is_recorded(
+    server: EmulatorServer, emulator: Emulator, tmp_path: Path
+) -> None:
+    # `run --store`'s creates happen inside `work()`: the job itself defers the interrupt.
+    state = tmp_path / "job.state.json"
+
+    async def interrupt(request: httpx.Request) -> None:
+        if request.method == "POST":  # the create is being sent
+            os.kill(os.getpid(), signal.SIGINT)
+
+    async def work(console: Console) -> str | None:
+        http = httpx.AsyncClient(event_hooks={"request": [interrupt]})
+        client = AsyncClient(api_key=KEY, base_url=server.base_url, http_client=http)
+        async with http, client:
+            job = GuardedJob(client, [request("a"), request("b")], state_path=state)
+            with InterruptGuard(Settings(console=console)):
+                try:
+                    await job.submit_part(0)
+                    await asyncio.sleep(30)  # the deferred interrupt lands here
+                except asyncio.CancelledError:
+                    return job.state.parts[0].batch_id
+        return None
+
+    console = Console(file=io.StringIO())
+    batch_id = asyncio.run(work(console))
+    assert batch_id is not None and emulator.stats.create_calls == 1
+    assert json.loads(state.read_text())["parts"][0]["batch_id"] == batch_id
+    told = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "interrupt: recording the batch being created, then stopping" in told

@@ -3,8 +3,15 @@ and the problems told in one line before anything is created."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,9 +20,10 @@ from fleet_helpers import output_ids, write_requests
 from helpers import KEY
 
 from anthropic_batches import read_parquet_results
+from anthropic_batches._stores import PostgresStore
 from anthropic_batches.cli import main
-from anthropic_batches.cli._common import EXIT_BAD_INPUT, EXIT_USAGE
-from anthropic_batches.emulator import EmulatorServer
+from anthropic_batches.cli._common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_USAGE
+from anthropic_batches.emulator import Emulator, EmulatorServer, ManualClock
 
 Cli = Callable[..., Ran]
 
@@ -127,3 +135,95 @@ def test_parquet_parts_hold_the_same_results(
     assert len(parts) == 3
     ids = [r.custom_id for p in parts for r in read_parquet_results(str(p))]
     assert sorted(ids) == [f"r{i:03d}" for i in range(24)]
+
+
+def test_jobs_lists_nothing_in_an_empty_store_and_json_after_a_run(
+    cli: Cli, pg_url: str, requests_file: Path, tmp_path: Path
+) -> None:
+    empty = cli("jobs", "--store", pg_url)
+    assert (empty.code, empty.out) == (0, "")
+    assert empty.err.strip() == f"no jobs in {pg_url}"
+    assert cli("jobs", "--store", pg_url, "--json").out == ""
+    assert _run(cli, requests_file, tmp_path / "out", "--store", pg_url, "--job", "j").code == 0
+    [line] = cli("jobs", "--store", pg_url, "--json").out.splitlines()
+    listed = json.loads(line)
+    assert {k: listed[k] for k in ("name", "parts", "downloaded", "running", "requests")} == {
+        "name": "j",
+        "parts": 1,
+        "downloaded": 1,
+        "running": 0,
+        "requests": 24,
+    }
+
+
+def test_jobs_of_a_bad_store_is_one_line(cli: Cli, tmp_path: Path) -> None:
+    unknown = cli("jobs", "--store", "redis://127.0.0.1/0")
+    assert unknown.code == EXIT_USAGE and "not a job store URL" in unknown.err
+    broken = tmp_path / "broken.state.json"
+    broken.write_text("[1, 2]")
+    ran = cli("jobs", "--store", str(broken))
+    assert ran.code == EXIT_USAGE and ran.out == ""
+    [line] = [x for x in ran.err.splitlines() if x.strip()]
+    assert str(broken) in line
+
+
+def test_bad_worker_options_and_outputs_are_refused_before_any_create(
+    cli: Cli, pg_url: str, requests_file: Path, tmp_path: Path, fleet_server: EmulatorServer
+) -> None:
+    store = ("--store", pg_url, "--job", "j")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    for extra, told in (
+        (("--format", "csv"), "--format csv: give jsonl or parquet"),
+        (("--lease-ttl", "0"), "--lease-ttl 0.0: give a number of seconds above 0"),
+    ):
+        ran = _run(cli, requests_file, tmp_path / "out", *store, *extra)
+        assert ran.code == EXIT_USAGE and told in ran.err, ran.err
+    ran = _run(cli, requests_file, blocker / "out", *store)
+    assert ran.code == EXIT_USAGE
+    [line] = [x for x in ran.err.splitlines() if x.strip()]
+    assert line.startswith(f"error: output {blocker / 'out'}: ")
+    assert fleet_server.emulator.stats.batches_created == 0
+    assert cli("jobs", "--store", pg_url).out == ""
+
+
+def test_ctrl_c_of_a_worker_leaves_the_job_in_the_store_to_resume(
+    pg_url: str, requests_file: Path, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    clock = ManualClock(datetime.now(UTC), tick=0)
+    emulator = Emulator(clock=clock, api_keys=[KEY], process_seconds=3600)
+    out = tmp_path / "out"
+    args = ["run", str(requests_file), "-o", str(out), "--max-requests", "10"]
+    args += ["--poll-interval", "0.05", "--store", pg_url, "--job", "j"]
+    with EmulatorServer(emulator) as server:
+        argv = [*args, "--api-key", KEY, "--base-url", server.base_url]
+        code = "from anthropic_batches.cli import main; main()"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+        worker = subprocess.Popen(
+            [sys.executable, "-c", code, *argv], stderr=subprocess.PIPE, text=True, env=env
+        )
+        ids: list[str | None] = []
+        deadline = time.monotonic() + 30
+        with PostgresStore(pg_url) as store:
+            while time.monotonic() < deadline and worker.poll() is None:
+                state = store.load("j")
+                ids = [p.batch_id for p in state.parts] if state else []
+                if ids and all(ids):
+                    break
+                time.sleep(0.05)
+        worker.send_signal(signal.SIGINT)
+        _, err = worker.communicate(timeout=30)
+        assert worker.returncode == EXIT_INTERRUPTED, err
+        assert len(ids) == 3 and all(ids)
+        assert f"3 batch(es) keep running and are billed: {', '.join(map(str, ids))}" in err
+        assert f"the state is saved in {pg_url} (job j); resume with:" in err
+        assert f"--store {pg_url} --job j" in err and KEY not in err
+        assert "Traceback" not in err
+        with PostgresStore(pg_url) as store:  # released: no need to wait for expiry
+            assert [owner for owner, *_ in store.leases("j").values()] == [None] * 3
+        clock.advance(7200)
+        with pytest.raises(SystemExit) as again:
+            main(argv)
+        assert again.value.code == 0, capsysbinary.readouterr().err
+        assert emulator.stats.batches_created == 3
+    assert sorted(output_ids(out)) == [f"r{i:03d}" for i in range(24)]

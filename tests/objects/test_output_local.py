@@ -116,3 +116,68 @@ def test_the_check_leaves_no_probe_behind(tmp_path: Path) -> None:
 def test_an_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="format"):
         PartsOutput("out", format="csv")  # type: ignore[arg-type]
+
+
+def test_an_unknown_protocol_is_one_line_naming_the_output() -> None:
+    url = "nosuch://bucket/out"
+    output = PartsOutput(url)
+    for step in (output.check, lambda: output.has_part(0), output.read_manifest):
+        with pytest.raises(OutputError) as caught:
+            step()
+        assert str(caught.value) == f"output {url}: unknown protocol nosuch://"
+    assert repr(output) == f"<PartsOutput {url!r} format='jsonl'>"
+
+
+def test_an_output_folder_gone_before_a_commit_is_one_line_and_no_object(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    output = PartsOutput(str(folder))
+    with output.open_part(0) as writer:
+        writer.write(results("a", 1)[0])
+        assert repr(writer) == "<PartWriter 'part-00000.jsonl' count=1>"
+        for name in os.listdir(folder):
+            os.unlink(folder / name)
+        folder.rmdir()
+        with pytest.raises(OutputError) as caught:
+            writer.commit()
+    assert str(caught.value).startswith(f"output {folder}: not found")
+    assert not folder.exists()
+
+
+def test_a_part_is_committed_once(tmp_path: Path) -> None:
+    output = PartsOutput(str(tmp_path))
+    with output.open_part(0) as writer:
+        writer.commit()
+        with pytest.raises(ValueError, match=r"part-00000\.jsonl was already committed"):
+            writer.commit()
+    assert (tmp_path / "part-00000.jsonl").read_bytes() == b""
+
+
+def test_no_spool_can_be_made_where_the_output_is_a_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    output = PartsOutput(str(blocker))
+    with pytest.raises(OutputError) as caught:
+        output.open_part(0)
+    assert str(caught.value).startswith(f"output {blocker}: ")
+    with pytest.raises(OutputError):
+        output.write_manifest({"parts": []})
+    assert blocker.read_text() == "not a folder"
+
+
+def test_a_part_that_cannot_be_read_stops_combine_with_nothing_left(tmp_path: Path) -> None:
+    output = PartsOutput(str(tmp_path))
+    write_part(output, 0, results("a", 2))
+    (tmp_path / "part-00001.jsonl").mkdir()  # there, but not a file to read
+    with pytest.raises(OutputError) as caught:
+        output.combine([0, 1])
+    assert "part-00001.jsonl" in str(caught.value) and "\n" not in str(caught.value)
+    assert sorted(os.listdir(tmp_path)) == ["part-00000.jsonl", "part-00001.jsonl"]
+
+
+def test_a_manifest_that_cannot_be_read_is_one_line_naming_the_output(tmp_path: Path) -> None:
+    output = PartsOutput(str(tmp_path))
+    assert output.read_manifest() is None
+    (tmp_path / "_manifest.json").mkdir()
+    with pytest.raises(OutputError) as caught:
+        output.read_manifest()
+    assert str(caught.value).startswith(f"output {tmp_path}: ")

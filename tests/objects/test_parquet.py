@@ -4,6 +4,7 @@ result kept, so it reads back to the same results as the JSON Lines output."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -154,3 +155,18 @@ def test_without_pyarrow_the_check_names_the_extra(
         PartsOutput(str(tmp_path), format="parquet").check()
     assert "anthropic-batches[parquet]" in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_a_parquet_part_that_cannot_be_converted_leaves_no_object_and_no_spool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output = PartsOutput(str(tmp_path), format="parquet")
+    output.check()
+    with output.open_part(0) as writer:
+        writer.write(mixed()[0])
+        for name in [m for m in sys.modules if m == "pyarrow" or m.startswith("pyarrow.")]:
+            monkeypatch.setitem(sys.modules, name, None)  # gone since the check
+        with pytest.raises(OutputError) as caught:
+            writer.commit()
+    assert str(caught.value).startswith(f"output {tmp_path}: ")
+    assert os.listdir(tmp_path) == []

@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 import io
+import json
+import secrets
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import request
+from helpers import result_line
 
-from anthropic_batches import RequestsFileError, read_requests, split_requests
-from anthropic_batches._urls import StorageError, filesystem, is_url, local_path
+from anthropic_batches import (
+    PartsOutput,
+    RequestsFileError,
+    read_requests,
+    split_requests,
+)
+from anthropic_batches._jsonl import parse_result
+from anthropic_batches._urls import (
+    StorageError,
+    filesystem,
+    is_url,
+    local_path,
+    read_range,
+    size,
+)
 
 
 @pytest.mark.parametrize(
@@ -35,6 +52,7 @@ def test_file_urls_and_paths_are_local_and_other_urls_are_not() -> None:
     assert local_path("file:///tmp/a%20b.jsonl") == "/tmp/a b.jsonl"
     assert local_path("file://localhost/tmp/x") == "/tmp/x"
     assert local_path("s3://bucket/x") is None
+    assert local_path("file://otherhost/tmp/x") is None  # a file on another host
 
 
 def test_a_file_url_is_read_like_its_path(tmp_path: Path) -> None:
@@ -130,3 +148,41 @@ def test_a_url_whose_connection_drops_midway_is_one_problem_naming_it(
     [problem] = caught.value.problems
     assert problem.path == "memory://jobs/requests.jsonl" and problem.line is None
     assert "cannot be reached" in problem.message and "Connection reset" in problem.message
+
+
+def test_an_output_on_any_fsspec_filesystem_holds_the_parts_and_the_manifest() -> None:
+    url = f"memory://runs-{secrets.token_hex(4)}/out"
+    output = PartsOutput(url)
+    output.check()
+    assert output.read_manifest() is None
+    item = parse_result(1, result_line("a", text="hello"))
+    with output.open_part(0) as writer:
+        writer.write(item)
+        writer.commit()
+    output.write_manifest({"parts": [0]})
+    assert output.read_manifest() == {"parts": [0]}
+    combined = output.combine([0])
+    assert combined == f"{url}/combined.jsonl"
+    assert read_range(combined, 0, size(combined)) == item.json_line() + b"\n"
+
+
+def test_a_missing_object_is_one_line_saying_so() -> None:
+    url = f"memory://runs-{secrets.token_hex(4)}/nothing.jsonl"
+    for step in (lambda: size(url), lambda: read_range(url, 0, 10)):
+        with pytest.raises(StorageError) as caught:
+            step()
+        assert str(caught.value).startswith("not found (")
+        assert "check the URL" in str(caught.value)
+
+
+def test_an_object_removed_since_the_split_names_the_part_and_sends_nothing() -> None:
+    url = f"memory://runs-{secrets.token_hex(4)}/requests.jsonl"
+    fs, path = filesystem(url)
+    fs.pipe_file(path, "".join(json.dumps(request(f"r{i}")) + "\n" for i in range(4)).encode())
+    parts = split_requests(read_requests(url), max_requests=2)
+    fs.rm_file(path)
+    with pytest.raises(RequestsFileError) as caught:
+        parts[1].body()
+    [problem] = caught.value.problems
+    assert problem.message.startswith("lines 3-4 (part 1) cannot be read (not found")
+    assert url in str(caught.value)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_helpers import request
 
 from anthropic_batches._split import split_requests
 from anthropic_batches._state import JobState
@@ -13,17 +14,7 @@ from anthropic_batches._stores import FileStore, JobStoreError, open_store
 
 
 def _state() -> JobState:
-    requests = [
-        {
-            "custom_id": f"r{i}",
-            "params": {
-                "model": "m",
-                "max_tokens": 5,
-                "messages": [{"role": "user", "content": f"hi {i}"}],
-            },
-        }
-        for i in range(4)
-    ]
+    requests = [request(f"r{i}", f"hi {i}") for i in range(4)]
     return JobState.for_parts(split_requests(requests, max_requests=2), "2023-06-01")
 
 
@@ -67,3 +58,32 @@ def test_a_file_that_is_not_a_state_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(JobStoreError) as caught:
         FileStore(path).load("x")
     assert str(caught.value).startswith(str(path)) and "\n" not in str(caught.value)
+
+
+def test_a_file_url_is_a_state_file_and_its_one_process_gets_every_lease(tmp_path: Path) -> None:
+    path = tmp_path / "job.state.json"
+    store = open_store(f"file://{path}")
+    assert isinstance(store, FileStore) and store.path == path
+    assert open_store(store) is store
+    assert store.lease("j", "w", 60, 5) == [] and store.jobs() == []  # no job yet
+    store.create("j", _state())
+    assert [p.index for p in store.lease("j", "w", 60, 5)] == [0, 1]
+    assert store.renew("j", "w", 60, [0, 1]) == [0, 1]  # leases never expire here
+    store.release("j", "w", [0, 1])
+    assert [p.index for p in FileStore(path).lease("j", "other", 60, 5)] == [0, 1]
+
+
+def test_saving_a_part_of_no_job_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "none.state.json"
+    with pytest.raises(JobStoreError) as caught:
+        FileStore(path).save_part("j", _state().parts[0])
+    assert str(caught.value) == f"{path}: no job here to save part 0 of"
+    assert not path.exists()
+
+
+def test_a_state_file_that_cannot_be_written_is_one_line_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "missing-folder" / "job.state.json"
+    with pytest.raises(JobStoreError) as caught:
+        FileStore(path).create("j", _state())
+    message = str(caught.value)
+    assert message.startswith(f"{path}: cannot write the job state: ") and "\n" not in message

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
 import pytest
+from cli_helpers import request
 from postgres_cluster import PostgresCluster
 
 from anthropic_batches._split import split_requests
@@ -20,17 +22,7 @@ from anthropic_batches._stores import (
 
 
 def _state(n: int = 6, per_part: int = 2) -> JobState:
-    requests = [
-        {
-            "custom_id": f"r{i}",
-            "params": {
-                "model": "m",
-                "max_tokens": 5,
-                "messages": [{"role": "user", "content": f"hi {i}"}],
-            },
-        }
-        for i in range(n)
-    ]
+    requests = [request(f"r{i}", f"hi {i}") for i in range(n)]
     parts = split_requests(requests, max_requests=per_part)
     state = JobState.for_parts(parts, "2023-06-01", base_url="http://x", key_fingerprint="k")
     state.source = "/data/requests.jsonl"
@@ -180,3 +172,48 @@ def test_a_wrong_password_is_one_line(postgres_cluster: PostgresCluster) -> None
 def test_an_unknown_scheme_is_refused() -> None:
     with pytest.raises(JobStoreError, match="not a job store URL"):
         open_store("mysql://x/y")
+
+
+def test_a_whole_state_saved_is_what_a_later_load_reads(pg_url: str) -> None:
+    with open_store(pg_url) as store:
+        state = store.create("j", _state())
+        state.parts[2].batch_id, state.parts[2].downloaded = "msgbatch_2", True
+        store.save("j", state)
+        assert store.renew("j", "w", 30, []) == []  # nothing held: no call
+        store.release("j", "w", [])
+    with open_store(pg_url) as store:
+        loaded = store.load("j")
+        assert loaded is not None
+        assert [(p.batch_id, p.downloaded) for p in loaded.parts] == [
+            (None, False),
+            (None, False),
+            ("msgbatch_2", True),
+        ]
+        with pytest.raises(JobStoreError, match="no job 'other' with a part 0"):
+            store.save_part("other", loaded.parts[0])
+
+
+def test_a_connection_lost_mid_job_is_one_line_saying_to_run_again(
+    pg_url: str, postgres_cluster: PostgresCluster
+) -> None:
+    db = pg_url.rsplit("/", 1)[1]
+    with open_store(pg_url) as store:
+        store.create("j", _state())
+        postgres_cluster.psql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{db}' AND pid <> pg_backend_pid()"
+        )
+        with pytest.raises(JobStoreError) as caught:
+            store.load("j")
+    message = str(caught.value)
+    assert "the job store's connection failed" in message and message.endswith("; run again")
+    assert "\n" not in message
+
+
+def test_without_psycopg_the_store_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [m for m in sys.modules if m == "psycopg" or m.startswith("psycopg.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(JobStoreError) as caught:
+        open_store("postgresql://u:pw@127.0.0.1/db")
+    assert "pip install 'anthropic-batches[postgres]'" in str(caught.value)
+    assert "pw" not in str(caught.value)

@@ -1,15 +1,10 @@
 """The `anthropic-batches` commands (typer)."""
 
-import asyncio
-import contextlib
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import Annotated
 
 import typer
 
-from .._async.jobs import AsyncJob
 from .._facts import (
     API_VERSIONS,
     DEFAULT_API_VERSION,
@@ -17,6 +12,7 @@ from .._facts import (
     MAX_BATCH_REQUESTS,
     WORKSPACE_ENV,
 )
+from ._batches import cancel, delete, list_, results, status, submit, wait
 from ._common import (
     EXIT_BAD_INPUT,
     EXIT_BUDGET,
@@ -31,7 +27,6 @@ from ._common import (
     execute,
     settings_of,
 )
-from ._display import batch_line
 from ._estimate import estimate
 from ._help import PlainCommand, at_least
 from ._jobs import (
@@ -44,6 +39,7 @@ from ._jobs import (
     jobs,
     run_shared,
 )
+from ._options import Cache, MaxBytes, MaxRequests, Output, PollInterval, Prices, Timeout
 from ._run import run_job
 
 EPILOG = (
@@ -65,56 +61,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-# Metavars are given everywhere: typer's own (`<int range>`, `<list[str]>`) read like code.
-MaxRequests = Annotated[
-    int,
-    typer.Option(
-        "--max-requests",
-        callback=at_least(1),
-        metavar="N",
-        help="Most requests per batch (1 or more).",
-    ),
-]
-MaxBytes = Annotated[
-    int,
-    typer.Option(
-        "--max-bytes",
-        callback=at_least(1),
-        metavar="BYTES",
-        help="Largest create body per batch, in bytes.",
-    ),
-]
-PollInterval = Annotated[
-    float,
-    typer.Option(
-        "--poll-interval",
-        callback=at_least(0.01),
-        metavar="SECONDS",
-        help="Seconds between first polls.",
-    ),
-]
-Timeout = Annotated[
-    float | None,
-    typer.Option(
-        "--timeout",
-        callback=at_least(0),
-        metavar="SECONDS",
-        help="Give up waiting after this many seconds (the job can be resumed).",
-    ),
-]
-RequestsPath = Annotated[
-    Path,
-    typer.Argument(
-        metavar="REQUESTS", show_default=False, help="Requests file: one API request per line."
-    ),
-]
-BatchIds = Annotated[list[str], typer.Argument(metavar="ID...", help="One or more batch ids.")]
-BatchId = Annotated[str, typer.Argument(metavar="ID", help="A batch id.")]
-Output = Annotated[
-    str,
-    typer.Option("--output", "-o", metavar="FILE", help="Results file ('-': stdout)."),
-]
 
 
 @app.callback()
@@ -188,23 +134,8 @@ def run(
             "max_tokens): a batch that would pass it is not created.",
         ),
     ] = None,
-    prices: Annotated[
-        Path | None,
-        typer.Option(
-            "--prices",
-            metavar="FILE",
-            help="Price file (TOML or JSON) over the bundled prices, for --max-cost.",
-        ),
-    ] = None,
-    cache: Annotated[
-        Path | None,
-        typer.Option(
-            "--cache",
-            metavar="PATH",
-            help="Response cache (a SQLite file, made if missing): requests answered before "
-            "are not sent again; their stored answers are written instead.",
-        ),
-    ] = None,
+    prices: Prices = None,
+    cache: Cache = None,
     max_queued: Annotated[
         int | None,
         typer.Option(
@@ -279,157 +210,13 @@ app.command(cls=PlainCommand, short_help="Estimate what a requests file costs, b
 )
 
 
-@app.command(cls=PlainCommand, short_help="Create the batches of a requests file.")
-def submit(
-    ctx: typer.Context,
-    requests: RequestsPath,
-    max_requests: MaxRequests = MAX_BATCH_REQUESTS,
-    max_bytes: MaxBytes = MAX_BATCH_BYTES,
-) -> None:
-    """Check and split a requests file, create its batches, print their ids."""
-    settings = settings_of(ctx)
-
-    async def work() -> None:
-        items = list(settings.requests_file(requests, max_bytes))
-        async with settings.client() as client:
-            job = AsyncJob(client, items, max_requests=max_requests, max_bytes=max_bytes)
-            for index in range(len(job.parts)):
-                typer.echo(await job.submit_part(index))
-        settings.info(f"submitted {len(items)} requests as {len(job.parts)} batch(es)")
-
-    execute(settings, work)
-
-
-@app.command(cls=PlainCommand)
-def status(
-    ctx: typer.Context,
-    batch_ids: BatchIds,
-    json: Annotated[bool, typer.Option("--json", help="Print each batch as JSON.")] = False,
-) -> None:
-    """Show batches: status and request counts."""
-    settings = settings_of(ctx)
-
-    async def work() -> None:
-        async with settings.client() as client:
-            for batch_id in batch_ids:
-                batch = await client.messages.batches.get(batch_id)
-                typer.echo(batch.model_dump_json() if json else batch_line(batch))
-
-    execute(settings, work)
-
-
-@app.command(cls=PlainCommand)
-def wait(
-    ctx: typer.Context,
-    batch_ids: BatchIds,
-    poll_interval: PollInterval = 5.0,
-    timeout: Timeout = None,
-) -> None:
-    """Wait until batches have ended (all at once), then show them."""
-    settings = settings_of(ctx)
-
-    async def work() -> None:
-        async with settings.client() as client:
-            batches = await asyncio.gather(
-                *(
-                    client.messages.batches.wait(
-                        i,
-                        poll_interval=poll_interval,
-                        max_poll_interval=max(poll_interval, 60.0),
-                        timeout=timeout,
-                    )
-                    for i in batch_ids
-                )
-            )
-        for batch in batches:
-            typer.echo(batch_line(batch))
-
-    execute(settings, work)
-
-
-@app.command(cls=PlainCommand)
-def results(
-    ctx: typer.Context,
-    batch_id: BatchId,
-    output: Output = "-",
-) -> None:
-    """Stream a batch's results as JSONL, to stdout or a file."""
-    settings = settings_of(ctx)
-
-    async def work() -> None:
-        count = 0
-        async with settings.client() as client:
-            stream = client.messages.batches.results(batch_id)
-            with _opened(output) as out:
-                async with stream:
-                    async for result in stream:
-                        out.write(result.json_line() + b"\n")
-                        count += 1
-        settings.info(f"{count} results")
-
-    execute(settings, work)
-
-
-@contextlib.contextmanager
-def _opened(output: str) -> Iterator[BinaryIO]:
-    # Bytes out: each result line is written exactly as the API sent it.
-    if output == "-":
-        sys.stdout.flush()
-        yield sys.stdout.buffer
-        sys.stdout.buffer.flush()
-        return
-    with open(output, "wb") as f:
-        yield f
-
-
-@app.command("list", cls=PlainCommand)
-def list_(
-    ctx: typer.Context,
-    limit: Annotated[
-        int,
-        typer.Option(
-            "--limit", callback=at_least(1), metavar="N", help="How many batches to show."
-        ),
-    ] = 20,
-) -> None:
-    """List batches, newest first."""
-    settings = settings_of(ctx)
-
-    async def work() -> None:
-        async with settings.client() as client:
-            shown = 0
-            async for batch in client.messages.batches.iter(limit=min(limit, 1000)):
-                typer.echo(batch_line(batch))
-                shown += 1
-                if shown >= limit:
-                    break
-
-    execute(settings, work)
-
-
-@app.command(cls=PlainCommand)
-def cancel(ctx: typer.Context, batch_id: BatchId) -> None:
-    """Cancel a batch (it moves to canceling, then ends)."""
-    settings = settings_of(ctx)
-
-    async def work() -> None:
-        async with settings.client() as client:
-            typer.echo(batch_line(await client.messages.batches.cancel(batch_id)))
-
-    execute(settings, work)
-
-
-@app.command(cls=PlainCommand)
-def delete(ctx: typer.Context, batch_id: BatchId) -> None:
-    """Delete a batch that has ended."""
-    settings = settings_of(ctx)
-
-    async def work() -> None:
-        async with settings.client() as client:
-            deleted = await client.messages.batches.delete(batch_id)
-        typer.echo(f"deleted {deleted.id}")
-
-    execute(settings, work)
+app.command(cls=PlainCommand, short_help="Create the batches of a requests file.")(submit)
+app.command(cls=PlainCommand)(status)
+app.command(cls=PlainCommand)(wait)
+app.command(cls=PlainCommand)(results)
+app.command("list", cls=PlainCommand)(list_)
+app.command(cls=PlainCommand)(cancel)
+app.command(cls=PlainCommand)(delete)
 
 
 app.command("jobs", cls=PlainCommand, short_help="List the jobs of a job store.")(jobs)

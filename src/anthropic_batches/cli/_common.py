@@ -178,16 +178,35 @@ def seconds_text(seconds: float) -> str:
     return f"{round(seconds, 1):g} s" if seconds < 10 else f"{round(seconds):d} s"
 
 
-def resume_lines(settings: Settings) -> list[str]:
-    """How to carry on a `run` whose state is saved: the command to run again, never the key."""
-    if settings.state_path is None:
-        return []
-    from ._run import without_api_key
+def without_api_key(argv: list[str]) -> tuple[list[str], bool]:
+    """The command line without `--api-key KEY`: the key is never printed."""
+    kept: list[str] = []
+    found = False
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--api-key":
+            found = skip = True
+        elif arg.startswith("--api-key="):
+            found = True
+        else:
+            kept.append(arg)
+    return kept, found
 
+
+def resume_lines(
+    settings: Settings, where: object | None = None, hide: Callable[[str], str] = str
+) -> list[str]:
+    """How to carry on a `run` whose state is saved (in `where`, by default the state file):
+    the command to run again, never the key; `hide` rewrites each argument shown."""
+    where = settings.state_path if where is None else where
+    if where is None:
+        return []
     argv, had_key = without_api_key(settings.argv)
     lines = [
-        f"the state is saved in {settings.state_path}; resume with:",
-        "  " + shlex.join(["anthropic-batches", *argv]),
+        f"the state is saved in {where}; resume with:",
+        "  " + shlex.join(["anthropic-batches", *map(hide, argv)]),
     ]
     if had_key:
         lines.append("(with your API key: --api-key or ANTHROPIC_API_KEY)")
@@ -228,11 +247,7 @@ def execute(settings: Settings, work: Callable[[], Coroutine[Any, Any, int | Non
     except KeyboardInterrupt:
         settings.console.print("interrupted")
         code = EXIT_INTERRUPTED
-    except RequestsFileError as exc:
-        _trace(settings)
-        settings.console.print(f"[bold red]error:[/] {escape(str(exc))}")
-        code = EXIT_BAD_INPUT
-    except (BatchValidationError, JobStateError) as exc:
+    except (RequestsFileError, BatchValidationError, JobStateError) as exc:
         _trace(settings)
         settings.console.print(f"[bold red]error:[/] {escape(str(exc))}")
         code = EXIT_BAD_INPUT

@@ -6,7 +6,6 @@ price, how loose the bound is) goes to stderr, as every command's messages do.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,6 +16,7 @@ from .._estimates import BOUND_SIGMAS, Estimate, ModelEstimate
 from .._prices import PriceFileError, load_prices
 from ._common import EXIT_BAD_INPUT, execute, settings_of
 from ._help import at_least
+from ._options import Cache, Prices, RequestsPath
 
 __all__ = ["estimate", "estimate_table"]
 
@@ -92,12 +92,7 @@ def estimate_table(estimate: Estimate) -> str:
 
 def estimate(
     ctx: typer.Context,
-    requests: Annotated[
-        Path,
-        typer.Argument(
-            metavar="REQUESTS", show_default=False, help="Requests file: one API request per line."
-        ),
-    ],
+    requests: RequestsPath,
     sample: Annotated[
         int,
         typer.Option(
@@ -113,22 +108,8 @@ def estimate(
     no_count: Annotated[
         bool, typer.Option("--no-count", help="Send nothing: estimate offline (looser bound).")
     ] = False,
-    prices: Annotated[
-        Path | None,
-        typer.Option(
-            "--prices",
-            metavar="FILE",
-            help="Price file (TOML or JSON) over the bundled prices.",
-        ),
-    ] = None,
-    cache: Annotated[
-        Path | None,
-        typer.Option(
-            "--cache",
-            metavar="PATH",
-            help="Response cache of run --cache: the requests it answers cost $0.",
-        ),
-    ] = None,
+    prices: Prices = None,
+    cache: Cache = None,
 ) -> None:
     """Estimate what a requests file costs at batch prices, before sending it."""
     settings = settings_of(ctx)

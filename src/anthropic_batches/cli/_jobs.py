@@ -8,8 +8,10 @@ input is told in one line before anything is created.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
+from collections.abc import Callable
 from typing import Annotated, NoReturn
 
 import typer
@@ -20,7 +22,7 @@ from .._async.jobs import AsyncJob
 from .._output_parts import OutputError, OutputFormat, PartsOutput
 from .._requests_file import RequestsFile
 from .._stores import JobStore, JobStoreError, open_store
-from .._stores._base import OtherInput
+from .._stores._base import OtherInput, redact
 from .._stores._plan import check_source, source_of, source_size
 from ._common import (
     EXIT_BAD_INPUT,
@@ -31,6 +33,7 @@ from ._common import (
     settings_of,
 )
 from ._display import JobDisplay
+from ._interrupt import GuardedJob, InterruptGuard, interrupted
 
 __all__ = [
     "CombineOption",
@@ -116,13 +119,14 @@ async def run_worker(
     try:
         async with settings.client() as client:
             state = await run_blocking(store.load, name)
+            make: Callable[[], AsyncJob]
             if state is None:  # the first worker: check and split, record the plan
                 # Read as `settings.requests_file` reads one, a URL kept as it is.
                 source = RequestsFile(
                     requests, settings.api_version, max_bytes, spell_version=flag_version
                 )
                 make = functools.partial(
-                    AsyncJob,
+                    GuardedJob,
                     client,
                     source,
                     store=store,
@@ -138,7 +142,7 @@ async def run_worker(
                 given = source_of(requests)
                 check_source(state, store, name, given, source_size(given))
                 make = functools.partial(
-                    AsyncJob.open,
+                    GuardedJob.open,
                     client,
                     store,
                     name,
@@ -152,8 +156,19 @@ async def run_worker(
                 f"job {name}: {job.state.requests} requests in {len(job.parts)} part(s); "
                 f"worker {job.worker}"
             )
-            with display:
-                manifest = await job.work(out, lease_ttl=lease_ttl, combine=combine)
+            with InterruptGuard(settings):  # each create recorded before stopping
+                try:
+                    with display:
+                        manifest = await job.work(out, lease_ttl=lease_ttl, combine=combine)
+                except asyncio.CancelledError:
+                    shown = redact(store_url)
+                    return await interrupted(
+                        settings,
+                        job,
+                        cancel=False,
+                        where=f"{shown} (job {name})",
+                        hide=lambda arg: arg.replace(store_url, shown),
+                    )
     except OtherInput as exc:
         settings.fail(str(exc), EXIT_BAD_INPUT)
     except (JobStoreError, OutputError) as exc:

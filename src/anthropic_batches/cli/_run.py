@@ -12,10 +12,8 @@ import asyncio
 import contextlib
 import json
 import os
-import shlex
-import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -29,52 +27,9 @@ from .._requests_file import FileProblem, RequestsFileError
 from .._rounds import stops_job
 from .._split import JobPart
 from .._state import JobState, atomic_write
-from ._common import EXIT_BUDGET, EXIT_INTERRUPTED, EXIT_USAGE, Settings
+from ._common import EXIT_BUDGET, EXIT_USAGE, Settings
 from ._display import JobDisplay, print_budget_stop, print_summary
-
-
-class InterruptGuard:
-    """SIGINT on the event loop: cancel the main task, but never in the middle of a create."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.task = asyncio.current_task()
-        self.loop = asyncio.get_running_loop()
-        self.hits = 0
-        self.critical = False
-        self.pending = False
-        self.installed = False
-
-    def __enter__(self) -> InterruptGuard:
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            self.loop.add_signal_handler(signal.SIGINT, self._on_signal)
-            self.installed = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.installed:
-            self.loop.remove_signal_handler(signal.SIGINT)
-
-    def _on_signal(self) -> None:
-        self.hits += 1
-        if self.critical and self.hits == 1:
-            self.pending = True
-            self.settings.console.print(
-                "interrupt: recording the batch being created, then stopping"
-            )
-        elif self.task is not None:
-            self.task.cancel()
-
-    @contextlib.contextmanager
-    def protect(self) -> Iterator[None]:
-        """Defer a first Ctrl-C until the block is done."""
-        self.critical = True
-        try:
-            yield
-        finally:
-            self.critical = False
-        if self.pending and self.task is not None:
-            self.task.cancel()
+from ._interrupt import InterruptGuard, interrupted
 
 
 def record_path(output: Path) -> Path:
@@ -301,7 +256,7 @@ async def run_job(
                     finally:
                         writer.close()
             except asyncio.CancelledError:
-                return await _interrupted(settings, job, cancel_on_interrupt)
+                return await interrupted(settings, job, cancel=cancel_on_interrupt)
     print_summary(settings, job, output)
     if job.budget_stop is not None:
         print_budget_stop(settings, job.budget_stop)
@@ -401,47 +356,3 @@ def _check_writable(settings: Settings, path: Path, what: str, *, device_ok: boo
         settings.fail(f"the folder of the {what} {path} does not exist", EXIT_USAGE)
     if not os.access(folder, os.W_OK | os.X_OK):
         settings.fail(f"the folder of the {what} {path} cannot be written", EXIT_USAGE)
-
-
-async def _interrupted(settings: Settings, job: AsyncJob, cancel: bool) -> int:
-    task = asyncio.current_task()
-    if task is not None:
-        task.uncancel()  # the interrupt is handled: let the cancels below run normally
-    console = settings.console
-    console.print("interrupted.")
-    submitted = [
-        i for i, s in zip(job.batch_ids, job.state.parts, strict=True) if i and not s.ended
-    ]
-    if cancel and submitted:
-        canceled = await job.cancel()
-        console.print(f"canceled {len(canceled)} batch(es): " + ", ".join(b.id for b in canceled))
-    elif submitted:
-        console.print(
-            f"{len(submitted)} batch(es) keep running and are billed: {', '.join(submitted)}; "
-            "cancel with: anthropic-batches cancel ID (or pass --cancel-on-interrupt)"
-        )
-    if job.state_path is not None:
-        argv, had_key = without_api_key(settings.argv)
-        command = shlex.join(["anthropic-batches", *argv])
-        console.print(f"the state is saved in {escape(str(job.state_path))}; resume with:")
-        console.print(f"  {escape(command)}", soft_wrap=True)
-        if had_key:
-            console.print("(with your API key: --api-key or ANTHROPIC_API_KEY)")
-    return EXIT_INTERRUPTED
-
-
-def without_api_key(argv: list[str]) -> tuple[list[str], bool]:
-    """The command line without `--api-key KEY`: the key is never printed."""
-    kept: list[str] = []
-    found = False
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg == "--api-key":
-            found = skip = True
-        elif arg.startswith("--api-key="):
-            found = True
-        else:
-            kept.append(arg)
-    return kept, found
