@@ -1,4 +1,4 @@
-"""Helpers for the command-line tests (no I/O here but writing a requests file)."""
+"""Helpers for the command-line tests: running the command in-process, writing a requests file."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
+
+from anthropic_batches.cli import main
 
 KEY = "sk-ant-cli-test"
 
@@ -17,6 +21,15 @@ class Ran:
     code: int
     out: str
     err: str
+
+
+def run_main(argv: list[str], capture: pytest.CaptureFixture[bytes]) -> Ran:
+    """Run the command in-process with `argv`; its exit code and what it printed."""
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    captured = capture.readouterr()
+    code = info.value.code
+    return Ran(code if isinstance(code, int) else 1, captured.out.decode(), captured.err.decode())
 
 
 def request(cid: str, text: str = "hello", **params: Any) -> dict[str, Any]:

@@ -7,9 +7,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
-from cli_helpers import KEY, Ran
+from cli_helpers import KEY, Ran, run_main
 
-from anthropic_batches.cli import main
 from anthropic_batches.emulator import (
     Emulator,
     EmulatorServer,
@@ -59,12 +58,6 @@ def cli(server: EmulatorServer, capsysbinary: pytest.CaptureFixture[bytes]) -> C
         argv = list(args)
         if auth:
             argv += ["--api-key", KEY, "--base-url", server.base_url]
-        with pytest.raises(SystemExit) as info:
-            main(argv)
-        captured = capsysbinary.readouterr()
-        code = info.value.code
-        return Ran(
-            code if isinstance(code, int) else 1, captured.out.decode(), captured.err.decode()
-        )
+        return run_main(argv, capsysbinary)
 
     return run

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from cli_helpers import Ran
+from cli_helpers import Ran, run_main
 from fleet_helpers import output_ids, write_requests
 from helpers import KEY
 
@@ -39,13 +39,7 @@ def cli(
 
     def run(*args: str) -> Ran:
         argv = ["--api-key", KEY, "--base-url", fleet_server.base_url, *args]
-        with pytest.raises(SystemExit) as info:
-            main(argv)
-        captured = capsysbinary.readouterr()
-        code = info.value.code
-        return Ran(
-            code if isinstance(code, int) else 1, captured.out.decode(), captured.err.decode()
-        )
+        return run_main(argv, capsysbinary)
 
     return run
 
