@@ -145,3 +145,12 @@ class ChunkStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         self.closed = True
+
+
+def hide_module(monkeypatch: Any, name: str) -> None:
+    """Make `import name` (and its submodules) fail for one test, as if the package were not
+    installed, whether or not an earlier test imported it (the tests run in a random order)."""
+    import sys
+
+    for loaded in {name, *(m for m in sys.modules if m.startswith(name + "."))}:
+        monkeypatch.setitem(sys.modules, loaded, None)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from helpers import result_line
+from helpers import hide_module, result_line
 
 from anthropic_batches import BatchResult, OutputError, PartsOutput, read_parquet_results
 from anthropic_batches import _parquet as parquet_module
@@ -149,8 +148,7 @@ def test_parquet_parts_on_s3_read_back(s3: Any, bucket: str) -> None:
 def test_without_pyarrow_the_check_names_the_extra(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in [m for m in sys.modules if m == "pyarrow" or m.startswith("pyarrow.")]:
-        monkeypatch.setitem(sys.modules, name, None)
+    hide_module(monkeypatch, "pyarrow")
     with pytest.raises(OutputError) as caught:
         PartsOutput(str(tmp_path), format="parquet").check()
     assert "anthropic-batches[parquet]" in str(caught.value)
@@ -164,8 +162,7 @@ def test_a_parquet_part_that_cannot_be_converted_leaves_no_object_and_no_spool(
     output.check()
     with output.open_part(0) as writer:
         writer.write(mixed()[0])
-        for name in [m for m in sys.modules if m == "pyarrow" or m.startswith("pyarrow.")]:
-            monkeypatch.setitem(sys.modules, name, None)  # gone since the check
+        hide_module(monkeypatch, "pyarrow")  # gone since the check
         with pytest.raises(OutputError) as caught:
             writer.commit()
     assert str(caught.value).startswith(f"output {tmp_path}: ")

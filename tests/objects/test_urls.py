@@ -5,13 +5,12 @@ from __future__ import annotations
 import io
 import json
 import secrets
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cli_helpers import request
-from helpers import result_line
+from helpers import hide_module, result_line
 
 from anthropic_batches import (
     PartsOutput,
@@ -75,9 +74,7 @@ def test_a_file_url_is_read_like_its_path(tmp_path: Path) -> None:
 def test_a_missing_package_names_the_extra(
     url: str, missing: str, extra: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in [m for m in sys.modules if m == missing or m.startswith(missing + ".")]:
-        monkeypatch.setitem(sys.modules, name, None)
-    monkeypatch.setitem(sys.modules, missing, None)
+    hide_module(monkeypatch, missing)
     if missing != "fsspec":  # forget the class fsspec imported already
         from fsspec.registry import _registry
 
@@ -91,8 +88,7 @@ def test_a_missing_package_names_the_extra(
 def test_a_requests_url_whose_package_is_missing_is_one_problem_naming_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(sys.modules, "fsspec", None)
-    monkeypatch.setitem(sys.modules, "fsspec.core", None)
+    hide_module(monkeypatch, "fsspec")
     with pytest.raises(RequestsFileError) as caught:
         split_requests(read_requests("s3://bucket/requests.jsonl"))
     [problem] = caught.value.problems

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 
 import pytest
 from cli_helpers import request
+from helpers import hide_module
 from postgres_cluster import PostgresCluster
 
 from anthropic_batches._split import split_requests
@@ -211,8 +211,7 @@ def test_a_connection_lost_mid_job_is_one_line_saying_to_run_again(
 
 
 def test_without_psycopg_the_store_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in [m for m in sys.modules if m == "psycopg" or m.startswith("psycopg.")]:
-        monkeypatch.setitem(sys.modules, name, None)
+    hide_module(monkeypatch, "psycopg")
     with pytest.raises(JobStoreError) as caught:
         open_store("postgresql://u:pw@127.0.0.1/db")
     assert "pip install 'anthropic-batches[postgres]'" in str(caught.value)
