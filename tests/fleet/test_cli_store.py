@@ -3,6 +3,7 @@ and the problems told in one line before anything is created."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -19,7 +20,7 @@ from cli_helpers import Ran, run_main
 from fleet_helpers import output_ids, write_requests
 from helpers import KEY
 
-from anthropic_batches import read_parquet_results
+from anthropic_batches import Client, read_parquet_results
 from anthropic_batches._stores import PostgresStore
 from anthropic_batches.cli import main
 from anthropic_batches.cli._common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_USAGE
@@ -161,6 +162,19 @@ def test_jobs_of_a_bad_store_is_one_line(cli: Cli, tmp_path: Path) -> None:
     assert str(broken) in line
 
 
+def test_a_worker_of_max_leases_one_has_one_batch_processing_at_a_time(
+    cli: Cli, pg_url: str, requests_file: Path, tmp_path: Path, fleet_server: EmulatorServer
+) -> None:
+    store = ("--store", pg_url, "--job", "one-at-a-time", "--max-requests", "8")
+    ran = _run(cli, requests_file, tmp_path / "out", *store, "--max-leases", "1")
+    assert ran.code == 0, ran.err
+    with Client(api_key=KEY, base_url=fleet_server.base_url) as client:
+        batches = sorted(client.messages.batches.iter(), key=lambda b: b.created_at)
+    assert len(batches) == 3
+    for before, after in itertools.pairwise(batches):
+        assert before.ended_at is not None and after.created_at >= before.ended_at
+
+
 def test_bad_worker_options_and_outputs_are_refused_before_any_create(
     cli: Cli, pg_url: str, requests_file: Path, tmp_path: Path, fleet_server: EmulatorServer
 ) -> None:
@@ -170,6 +184,7 @@ def test_bad_worker_options_and_outputs_are_refused_before_any_create(
     for extra, told in (
         (("--format", "csv"), "--format csv: give jsonl or parquet"),
         (("--lease-ttl", "0"), "--lease-ttl 0.0: give a number of seconds above 0"),
+        (("--max-leases", "0"), "must be 1 or more, not 0"),
     ):
         ran = _run(cli, requests_file, tmp_path / "out", *store, *extra)
         assert ran.code == EXIT_USAGE and told in ran.err, ran.err

@@ -34,6 +34,7 @@ from ._jobs import (
     FormatOption,
     JobOption,
     LeaseTtlOption,
+    MaxLeasesOption,
     RequestsArgument,
     StoreOption,
     jobs,
@@ -160,6 +161,7 @@ def run(
     output_format: FormatOption = "jsonl",
     combine: CombineOption = False,
     lease_ttl: LeaseTtlOption = 60.0,
+    max_leases: MaxLeasesOption = 4,
 ) -> None:
     """Split, submit, wait, download the results and print a summary. Re-run to resume."""
     settings = settings_of(ctx)
@@ -173,7 +175,7 @@ def run(
             job,
             output_format,
             combine,
-            lease_ttl,
+            (lease_ttl, max_leases),
             (max_requests, max_bytes, poll_interval, max_queued),
         )
     if state is None and output != "-":

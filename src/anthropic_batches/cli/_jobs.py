@@ -33,6 +33,7 @@ from ._common import (
     settings_of,
 )
 from ._display import JobDisplay
+from ._help import at_least
 from ._interrupt import GuardedJob, InterruptGuard, interrupted
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "FormatOption",
     "JobOption",
     "LeaseTtlOption",
+    "MaxLeasesOption",
     "RequestsArgument",
     "StoreOption",
     "jobs",
@@ -83,6 +85,15 @@ LeaseTtlOption = Annotated[
         help="With --store: how long a worker's lease of a part lasts unless renewed.",
     ),
 ]
+MaxLeasesOption = Annotated[
+    int,
+    typer.Option(
+        "--max-leases",
+        metavar="N",
+        callback=at_least(1),
+        help="With --store: the most parts this worker holds (creates, polls) at once.",
+    ),
+]
 
 
 def _store(settings: Settings, url: str) -> JobStore:
@@ -106,6 +117,7 @@ async def run_worker(
     poll_interval: float,
     max_queued: int | None,
     lease_ttl: float,
+    max_leases: int,
 ) -> int:
     """Work on job `name` of the store with whatever other workers run it; the exit code."""
     out = PartsOutput(output, format=output_format)
@@ -159,7 +171,9 @@ async def run_worker(
             with InterruptGuard(settings):  # each create recorded before stopping
                 try:
                     with display:
-                        manifest = await job.work(out, lease_ttl=lease_ttl, combine=combine)
+                        manifest = await job.work(
+                            out, lease_ttl=lease_ttl, max_leases=max_leases, combine=combine
+                        )
                 except asyncio.CancelledError:
                     shown = redact(store_url)
                     return await interrupted(
@@ -189,11 +203,12 @@ def run_shared(
     job: str | None,
     output_format: str,
     combine: bool,
-    lease_ttl: float,
+    lease: tuple[float, int],
     limits: tuple[int, int, float, int | None],
 ) -> NoReturn:
     """`run --store URL --job NAME`: check the options, then run one worker."""
     max_requests, max_bytes, poll_interval, max_queued = limits
+    lease_ttl, max_leases = lease
     if store is None or not job:
         settings.fail("--store URL and --job NAME go together", EXIT_USAGE)
     if output_format not in ("jsonl", "parquet"):
@@ -215,6 +230,7 @@ def run_shared(
             poll_interval=poll_interval,
             max_queued=max_queued,
             lease_ttl=lease_ttl,
+            max_leases=max_leases,
         )
 
     execute(settings, work)
