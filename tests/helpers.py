@@ -9,11 +9,15 @@ from typing import Any
 import httpx
 
 from anthropic_batches import BatchRequest
+from anthropic_batches._job_options import Polling
 from anthropic_batches._split import RequestLike
 
 BASE = "https://api.example.test"
 KEY = "sk-ant-test-0123456789"
 OTHER_KEY = "sk-ant-other-9876543210"
+
+#: Job polling for tests on a manual clock: every round at once.
+FAST: Polling = {"poll_interval": 0.001, "max_poll_interval": 0.005}
 
 
 def custom_ids(requests: Iterable[RequestLike]) -> list[str]:

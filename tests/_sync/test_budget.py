@@ -5,22 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
 import pytest
+from helpers import FAST
 
 from anthropic_batches import Client, Job, UnpricedModelError
 from anthropic_batches._estimates import cost_ceiling
 from anthropic_batches._prices import load_prices
 from anthropic_batches.emulator import Emulator, ManualClock
-
-
-class Polling(TypedDict):
-    poll_interval: float
-    max_poll_interval: float
-
-
-FAST: Polling = {"poll_interval": 0.001, "max_poll_interval": 0.005}
 
 
 @pytest.fixture

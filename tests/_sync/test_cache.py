@@ -5,22 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypedDict
 
 import pytest
-from helpers import numbered_requests
+from helpers import FAST, numbered_requests
 
 from anthropic_batches import Client, Job
 from anthropic_batches._cache import SQLiteCache, cache_key
 from anthropic_batches.emulator import Emulator, ManualClock
-
-
-class Polling(TypedDict):
-    poll_interval: float
-    max_poll_interval: float
-
-
-FAST: Polling = {"poll_interval": 0.001, "max_poll_interval": 0.005}
 
 
 @pytest.fixture

@@ -8,11 +8,10 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypedDict
 
 import httpx
 import pytest
-from helpers import KEY, custom_ids
+from helpers import FAST, KEY, custom_ids
 from helpers import job_request as req
 
 from anthropic_batches import Client, BatchResult, BatchValidationError, WaitTimeoutError
@@ -30,14 +29,6 @@ from anthropic_batches.emulator import (
     ResponderRequest,
     create_app,
 )
-
-
-class Polling(TypedDict):
-    poll_interval: float
-    max_poll_interval: float
-
-
-FAST: Polling = {"poll_interval": 0.001, "max_poll_interval": 0.005}
 
 
 class Script:

@@ -9,11 +9,11 @@ import weakref
 from collections.abc import Iterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
 import httpx
 import pytest
-from helpers import KEY
+from helpers import FAST, KEY
 from helpers import job_request as req
 
 from anthropic_batches import Client, RequestsFileError
@@ -31,14 +31,6 @@ from anthropic_batches.emulator import (
     ResponderRequest,
     create_app,
 )
-
-
-class Polling(TypedDict):
-    poll_interval: float
-    max_poll_interval: float
-
-
-FAST: Polling = {"poll_interval": 0.001, "max_poll_interval": 0.005}
 
 
 def answer(request: ResponderRequest) -> ResponderOutput:
