@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,28 +31,27 @@ window.addEventListener("load", () => {
     block.style.display = "block";
   }
   for (const details of document.querySelectorAll("details")) details.open = true;
-  requestAnimationFrame(() => {
-    const found = [];
-    // A table scrolls in the theme's wrapper (or in itself, without one).
-    const boxes = document.querySelectorAll(
-      ".md-content pre > code, .md-content table, .md-content .md-typeset__scrollwrap"
-    );
-    for (const el of boxes) {
-      if (el.scrollWidth > el.clientWidth + 1) {
-        found.push({
-          kind: el.matches("pre > code") ? "code block" : "table",
-          start: el.textContent.trim().split("\\n")[0].slice(0, 60),
-          content: el.scrollWidth,
-          shown: el.clientWidth,
-        });
-      }
+  // Reading a width lays the page out at once: no frame has to be waited for.
+  const found = [];
+  // A table scrolls in the theme's wrapper (or in itself, without one).
+  const boxes = document.querySelectorAll(
+    ".md-content pre > code, .md-content table, .md-content .md-typeset__scrollwrap"
+  );
+  for (const el of boxes) {
+    if (el.scrollWidth > el.clientWidth + 1) {
+      found.push({
+        kind: el.matches("pre > code") ? "code block" : "table",
+        start: el.textContent.trim().split("\\n")[0].slice(0, 60),
+        content: el.scrollWidth,
+        shown: el.clientWidth,
+      });
     }
-    const out = document.createElement("script");
-    out.type = "application/json";
-    out.id = "MARKER";
-    out.textContent = JSON.stringify(found);
-    document.body.appendChild(out);
-  });
+  }
+  const out = document.createElement("script");
+  out.type = "application/json";
+  out.id = "MARKER";
+  out.textContent = JSON.stringify(found);
+  document.body.appendChild(out);
 });
 </script>
 """.replace("MARKER", MARKER)
@@ -90,18 +90,27 @@ def probe(page: Path, site: Path, chromium: str, width: int) -> list[Overflow]:
         "--disable-gpu",
         "--hide-scrollbars",
         f"--window-size={width},900",
-        "--virtual-time-budget=5000",
+        # Virtual time runs only while the page is idle: a long budget costs no real time.
+        "--virtual-time-budget=30000",
         "--dump-dom",
         page.as_uri(),
     ]
     name = str(page.relative_to(site))
-    for _ in range(3):  # a browser start can fail on a busy machine: try again
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-        match = RESULT.search(done.stdout)
-        if match is not None:
-            break
+    tries = 5
+    for attempt in range(1, tries + 1):  # a browser can fail on a busy machine: try again
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        except subprocess.TimeoutExpired:
+            why = "no answer in 120 s"
+        else:
+            match = RESULT.search(done.stdout)
+            if match is not None:
+                break
+            why = f"exit code {done.returncode}, {len(done.stdout)} characters of page"
+        print(f"docs-check: {name}: try {attempt} of {tries} failed ({why})", file=sys.stderr)
+        time.sleep(attempt)
     else:
-        raise RuntimeError(f"{name}: the page did not report (chromium: {done.stderr[-500:]})")
+        raise RuntimeError(f"{name}: the page did not report in {tries} tries ({why})")
     return [Overflow(name, **found) for found in json.loads(match.group(1))]
 
 
