@@ -59,6 +59,14 @@ def test_slots_freed_as_time_passes() -> None:
     assert p.reserve() == 0.0
 
 
+def test_a_short_window_keeps_a_tenth_of_a_second_apart() -> None:
+    # 1% of a 1-second window (10 ms) is less than two calls' times on the way can differ.
+    p, clock = pacer(limit=2, window=1.0)
+    times = send_times(p, clock, 4)
+    assert times[2] - times[0] == pytest.approx(1.1)
+    assert times[3] - times[1] == pytest.approx(1.1)
+
+
 def test_a_429_pauses_every_call() -> None:
     p, clock = pacer()
     p.observe(httpx.Response(429, headers={"retry-after": "5"}), 5.0)

@@ -7,8 +7,8 @@ headers (https://docs.anthropic.com/en/api/rate-limits). `RequestPacer.reserve()
 long a call must wait before it is sent; the client sleeps that long through its backend
 (`_async/_backend.py`, `_sync/_backend.py`), so both twins share this logic.
 
-The budget is a sliding window: at most `limit` sends in any `window` seconds (with a 1%
-margin), so a burst is allowed but no minute ever holds more than the limit. A reservation
+The budget is a sliding window: at most `limit` sends in any `window` seconds (with a
+margin of 1%, and at least 0.1 s), so a burst is allowed but no minute ever holds more than the limit. A reservation
 is taken at once (no suspension point between reading and writing the state), so concurrent
 tasks never share a slot.
 """
@@ -35,6 +35,9 @@ MAX_PAUSE = 60.0
 #: A margin on the window (1%): calls sent a window apart can arrive a little closer
 #: together, since each takes its own time on the way.
 SLACK = 0.01
+#: The least margin, in seconds: the time on the way differs between two calls by up to tens of
+#: milliseconds (a busy event loop or thread, a new connection), whatever the window.
+MIN_SLACK = 0.1
 
 
 class RequestPacer:
@@ -86,7 +89,8 @@ class RequestPacer:
         at = now if self._paused_until <= honoured else max(now, self._paused_until)
         if self.limit is not None:
             if len(self._sent) >= self.limit:
-                at = max(at, self._sent[-self.limit] + self.window * (1 + SLACK))
+                margin = max(self.window * SLACK, MIN_SLACK)
+                at = max(at, self._sent[-self.limit] + self.window + margin)
             self._sent.append(at)
             while len(self._sent) > self.limit:
                 self._sent.popleft()

@@ -82,7 +82,7 @@ class PacedResults:
     Attributes:
         lines_sent: Result lines sent so far by the current download.
         started_at: `time.monotonic()` when the first piece was sent.
-        finished_at: When the last piece and the end of the body were sent, or `None`.
+        finished_at: When the end of the body was sent (after the last piece), or `None`.
         disconnected_at: When the downstream side closed before the end, or `None`.
     """
 
@@ -125,8 +125,10 @@ class PacedResults:
                 self.lines_sent += len(lines[i : i + step])
                 await asyncio.sleep(self.pause)
             if not message.get("more_body", False):
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                # Stamped before the end goes out: the reader may see the end (and look at
+                # this) before the server's `send` returns here.
                 self.finished_at = time.monotonic()
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
 
         listener = asyncio.create_task(listen())
         try:
