@@ -8,9 +8,9 @@ long a call must wait before it is sent; the client sleeps that long through its
 (`_async/_backend.py`, `_sync/_backend.py`), so both twins share this logic.
 
 The budget is a sliding window: at most `limit` sends in any `window` seconds (with a
-margin of 1%, and at least 0.1 s), so a burst is allowed but no minute ever holds more than the limit. A reservation
-is taken at once (no suspension point between reading and writing the state), so concurrent
-tasks never share a slot.
+margin of 1%, and at least 0.1 s), so a burst is allowed but no minute ever holds more than
+the limit. A reservation is taken at once (no suspension point between reading and writing
+the state), so concurrent tasks never share a slot.
 """
 
 from __future__ import annotations
