@@ -376,6 +376,15 @@ class JobState:
         """The batch ids of every part submitted."""
         return {p.batch_id for p in self.parts if p.batch_id is not None}
 
+    def unanswered_creates(self, besides: int) -> list[int]:
+        """The parts other than `besides` whose create was started and whose answer is not
+        recorded: on its way (another worker's), or cut off."""
+        return [
+            p.index
+            for p in self.parts
+            if p.index != besides and p.submitting_at is not None and p.batch_id is None
+        ]
+
     def encode(self) -> bytes:
         """Stamp `updated_at` and return the file's bytes, ready for `atomic_write`."""
         self.updated_at = _now()

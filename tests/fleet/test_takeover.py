@@ -1,6 +1,7 @@
 """A part's lease moving between workers in this process: a create cut off by a worker's
-death is found by the next holder instead of being made again, and a worker that lost its
-lease creates nothing."""
+death is found by the next holder instead of being made again (also while another worker's
+create of a part of the same size is on its way), and a worker that lost its lease creates
+nothing."""
 
 from __future__ import annotations
 
@@ -39,6 +40,73 @@ async def test_a_create_cut_off_by_a_dead_worker_is_not_made_again(
     assert fleet_server.emulator.stats.batches_created == 3  # not 4
     assert manifest["parts"][part.index]["batch_id"] == made.id
     assert summary.takeovers == 1
+    assert sorted(output_ids(tmp_path / "out")) == [f"r{i:03d}" for i in range(24)]
+
+
+async def test_a_cut_off_create_is_told_from_another_workers_create_on_its_way(
+    pg_url: str, fleet_server: EmulatorServer, requests_file: Path, tmp_path: Path
+) -> None:
+    async with AsyncClient(api_key=KEY, base_url=fleet_server.base_url) as client:
+        with PostgresStore(pg_url) as store:
+            dead = AsyncJob.from_file(client, requests_file, store=store, name="j", max_requests=10)
+            [part] = store.lease("j", dead.worker, 0.5, 1)
+            part.newest_before, part.submitting_at = "", datetime.now(UTC).isoformat()
+            store.save_part("j", part, worker=dead.worker, ttl=0.5)
+            made = await client.messages.batches.create(dead.part_requests(part.index))
+            # Another worker's create of a part of the same size (10 requests) reached the API
+            # too; its answer is recorded only 1.5 s after the heir starts.
+            [other] = store.lease("j", "live-worker", 30, 1)
+            other.newest_before, other.submitting_at = made.id, datetime.now(UTC).isoformat()
+            store.save_part("j", other, worker="live-worker", ttl=30)
+            theirs = await client.messages.batches.create(dead.part_requests(other.index))
+            assert len(dead.parts[other.index]) == len(dead.parts[part.index])
+            await anyio.sleep(0.6)  # the dead worker's lease expires
+
+            async def answer_recorded() -> None:
+                await anyio.sleep(1.5)
+                other.batch_id, other.status = theirs.id, theirs.processing_status
+                store.save_part("j", other, worker="live-worker", ttl=30)
+                store.release("j", "live-worker", [other.index])
+
+            heir = AsyncJob.open(client, store, "j", poll_interval=0.05)
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(answer_recorded)
+                manifest = await heir.work(tmp_path / "out")
+    assert fleet_server.emulator.stats.batches_created == 3  # not 4: part 0 was not paid twice
+    assert manifest["parts"][part.index]["batch_id"] == made.id
+    assert manifest["parts"][other.index]["batch_id"] == theirs.id
+    assert sorted(output_ids(tmp_path / "out")) == [f"r{i:03d}" for i in range(24)]
+
+
+async def test_the_wait_for_another_workers_answer_is_bounded_by_the_lease(
+    pg_url: str, fleet_server: EmulatorServer, requests_file: Path, tmp_path: Path
+) -> None:
+    async with AsyncClient(api_key=KEY, base_url=fleet_server.base_url) as client:
+        with PostgresStore(pg_url) as store:
+            dead = AsyncJob.from_file(client, requests_file, store=store, name="j", max_requests=10)
+            made = []
+            for worker, ttl in ((dead.worker, 0.5), ("stuck-worker", 30.0)):
+                [part] = store.lease("j", worker, ttl, 1)
+                part.newest_before, part.submitting_at = "", datetime.now(UTC).isoformat()
+                store.save_part("j", part, worker=worker, ttl=ttl)
+                made.append(await client.messages.batches.create(dead.part_requests(part.index)))
+            await anyio.sleep(0.6)  # the dead worker's lease expires
+
+            async def answer_recorded_late() -> None:
+                await anyio.sleep(4)
+                part.batch_id, part.status = made[1].id, made[1].processing_status
+                store.save_part("j", part, worker="stuck-worker", ttl=30)
+                store.release("j", "stuck-worker", [part.index])
+
+            heir = AsyncJob.open(client, store, "j", poll_interval=0.05)
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(answer_recorded_late)
+                manifest = await heir.work(tmp_path / "out", lease_ttl=2.0)
+    # Part 0 could not be told from part 1's batch, and the wait lasts half the lease (1 s),
+    # not until the stuck worker's answer (4 s): part 0 was made again.
+    assert fleet_server.emulator.stats.batches_created == 4
+    assert manifest["parts"][0]["batch_id"] not in {made[0].id, made[1].id}
+    assert manifest["parts"][1]["batch_id"] == made[1].id
     assert sorted(output_ids(tmp_path / "out")) == [f"r{i:03d}" for i in range(24)]
 
 

@@ -25,7 +25,7 @@ from .._rounds import has_room, stops_job, waits_for_room
 from .._shared import retry_after
 from .._state import PartState, UnrecordedBatchMatch, cut_off_since, refusal_may_mean_ended
 from .._stores import LeaseLost
-from ._backend import run_blocking
+from ._backend import run_blocking, sleep
 
 if TYPE_CHECKING:
     from .jobs import AsyncJob
@@ -33,6 +33,11 @@ if TYPE_CHECKING:
 __all__ = ["cancel", "ended", "in_processing", "submit", "submit_part", "submit_what_fits"]
 
 logger = logging.getLogger("anthropic_batches")
+
+#: How long a cut-off create's recovery waits, at most, for another worker's create of the
+#: job to be recorded when it cannot yet tell its batch from that one; and how often it looks.
+SETTLE_SECONDS = 10.0
+SETTLE_STEP = 1.0
 
 
 def ended(job: AsyncJob, index: int) -> bool:
@@ -224,15 +229,51 @@ async def _recorded(job: AsyncJob, index: int, batch: MessageBatch) -> None:
 
 async def _unrecorded_batch(job: AsyncJob, index: int, saved: PartState) -> MessageBatch | None:
     """The batch made by a create whose answer was never recorded, if it can be told
-    (see `UnrecordedBatchMatch`)."""
-    known, size = job.state.known_batch_ids(), len(job.parts[index])
+    (see `UnrecordedBatchMatch`).
+
+    With a shared store, the batch ids the other workers recorded are read afresh first; and
+    while two batches or more could be the part's and another worker's create of this job is
+    on its way (started, its answer not yet recorded, its part not held here), the store is
+    read again each second, for at most `SETTLE_SECONDS` (and half the lease): once the other
+    worker records its batch, the one left is this part's, where creating the part again
+    would pay for it twice.
+    """
+    waited, most = 0.0, min(SETTLE_SECONDS, job.lease_ttl / 2)
+    while True:
+        known, others = job.state.known_batch_ids(), []
+        store = job._store
+        if store is not None and store.shared and job.name is not None:
+            fresh = await run_blocking(store.load, job.name)
+            if fresh is not None:
+                known |= fresh.known_batch_ids()
+                others = [i for i in fresh.unanswered_creates(index) if i not in job._held]
+        match = await _match_unrecorded(job, index, saved, known)
+        if match is None or len(match.candidates) < 2 or not others or waited >= most:
+            return None if match is None else match.batch
+        logger.info(
+            "part %d: %d batches could be its cut-off create's; waiting for part(s) %s of "
+            "this job to record theirs",
+            index,
+            len(match.candidates),
+            ", ".join(map(str, others)),
+        )
+        await sleep(SETTLE_STEP)
+        waited += SETTLE_STEP
+
+
+async def _match_unrecorded(
+    job: AsyncJob, index: int, saved: PartState, known: set[str]
+) -> UnrecordedBatchMatch | None:
+    """The listed batches that could be the part's cut-off create's (`None` when its start
+    cannot be read)."""
+    size = len(job.parts[index])
     batches = job._client.messages.batches
     if saved.newest_before is not None:
         match = UnrecordedBatchMatch(known=known, size=size)
         try:
             async for batch in batches.iter(limit=100, before_id=saved.newest_before or None):
                 match.feed(batch)
-            return match.batch
+            return match
         except (NotFoundError, BadRequestError):
             pass  # that batch was deleted since: go by the time instead
     since = cut_off_since(saved.submitting_at)
@@ -242,4 +283,4 @@ async def _unrecorded_batch(job: AsyncJob, index: int, saved: PartState) -> Mess
     async for batch in batches.iter(limit=100):
         if not match.feed(batch):
             break  # newest first: the rest are older still
-    return match.batch
+    return match

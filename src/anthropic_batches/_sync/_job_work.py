@@ -37,7 +37,8 @@ class _Worker:
     def __init__(self, job: Job, output: PartsOutput, max_leases: int) -> None:
         self.job, self.output, self.max_leases = job, output, max_leases
         self.store = job._store if job._store is not None and job._store.shared else None
-        self.held: set[int] = set()
+        self.held = job._held  # seen by a cut-off create's recovery (`_job_submit`)
+        self.held.clear()
 
     @property
     def name(self) -> str:

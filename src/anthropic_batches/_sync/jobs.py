@@ -139,6 +139,8 @@ class Job:
         self._client = client
         self.max_queued_requests = max_queued_requests
         self._waiting: set[int] = set()
+        #: The parts this worker holds leases on, while it works (`work()`).
+        self._held: set[int] = set()
         self._limits: Limits = {"max_requests": max_requests, "max_bytes": max_bytes}
         self._polling: Polling = {
             "poll_interval": poll_interval,
