@@ -134,3 +134,29 @@ async def test_a_worker_creates_a_part_only_when_it_has_queue_room(
     assert max(running) == 1  # one part of 10 in processing at a time, never two
     assert any(snap.waiting_parts for snap in seen)  # the others waited for room
     assert fleet_server.emulator.stats.batches_created == 3
+
+
+def _other_connections(pg_url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def test_a_job_refused_while_set_up_closes_the_store_it_opened(
+    pg_url: str, fleet_server: EmulatorServer, requests_file: Path
+) -> None:
+    async with AsyncClient(api_key=KEY, base_url=fleet_server.base_url) as client:
+        with pytest.raises(ValueError, match="a job in a shared store takes a name") as no_name:
+            AsyncJob.from_file(client, requests_file, store=pg_url)
+        with pytest.raises(ValueError, match="reads its requests from a file") as in_memory:
+            AsyncJob(client, [{"custom_id": "a", "params": {}}], store=pg_url, name="j")
+        # The failed jobs are still reachable from the tracebacks: nothing was left to the
+        # garbage collector.
+        assert no_name.traceback and in_memory.traceback
+        assert _other_connections(pg_url) == 0

@@ -40,11 +40,25 @@ def open_state(
     store: JobStore | str | os.PathLike[str] | None,
 ) -> None:
     """Set up `job`'s store, state, cache and parts (see `Job`)."""
-    client, name = job._client, job.name
     job._store = None if store is None else open_store(store)
     job._owns_store = store is not None and not isinstance(store, JobStore)
     if job._owns_store and job._store is not None:  # closed with the job at the latest
         weakref.finalize(job, job._store.close)
+    try:
+        _set_up(job, requests, state_path=state_path, cache=cache)
+    except BaseException:
+        job.close()  # a store opened here from its URL is not left open
+        raise
+
+
+def _set_up(
+    job: Job,
+    requests: Iterable[RequestLike],
+    *,
+    state_path: str | os.PathLike[str] | None,
+    cache: str | os.PathLike[str] | ResponseCache | None,
+) -> None:
+    client, name = job._client, job.name
     shared = job._store is not None and job._store.shared
     if job._store is not None and not shared:  # the state file, as ever
         state_path = getattr(job._store, "path", state_path)
