@@ -13,9 +13,23 @@ import pytest
 from fleet_helpers import output_ids
 from helpers import KEY
 
-from anthropic_batches import AsyncClient, AsyncJob
+from anthropic_batches import AsyncClient, AsyncJob, MessageBatch
+from anthropic_batches._state import PartState
 from anthropic_batches._stores import LeaseLost, PostgresStore
 from anthropic_batches.emulator import EmulatorServer
+
+
+async def started_create(
+    client: AsyncClient, store: PostgresStore, job: AsyncJob, worker: str, ttl: float
+) -> tuple[PartState, MessageBatch]:
+    """A part leased by `worker`, marked in the store as being created (what a create records
+    before it is sent), and its batch made; the answer is not recorded."""
+    [part] = store.lease("j", worker, ttl, 1)
+    newest = await client.messages.batches.list(limit=1)
+    part.newest_before = newest.data[0].id if newest.data else ""
+    part.submitting_at = datetime.now(UTC).isoformat()
+    store.save_part("j", part, worker=worker, ttl=ttl)
+    return part, await client.messages.batches.create(job.part_requests(part.index))
 
 
 async def test_a_create_cut_off_by_a_dead_worker_is_not_made_again(
@@ -24,14 +38,8 @@ async def test_a_create_cut_off_by_a_dead_worker_is_not_made_again(
     async with AsyncClient(api_key=KEY, base_url=fleet_server.base_url) as client:
         with PostgresStore(pg_url) as store:
             dead = AsyncJob.from_file(client, requests_file, store=store, name="j", max_requests=10)
-            [part] = store.lease("j", dead.worker, 0.5, 1)
-            # What a create records before it is sent; then the worker dies before the
-            # answer is recorded.
-            newest = await client.messages.batches.list(limit=1)
-            part.newest_before = newest.data[0].id if newest.data else ""
-            part.submitting_at = datetime.now(UTC).isoformat()
-            store.save_part("j", part, worker=dead.worker, ttl=0.5)
-            made = await client.messages.batches.create(dead.part_requests(part.index))
+            # The worker dies before the answer is recorded.
+            part, made = await started_create(client, store, dead, dead.worker, 0.5)
             await anyio.sleep(0.6)  # its lease expires
 
             heir = AsyncJob.open(client, store, "j", poll_interval=0.05)
@@ -49,16 +57,10 @@ async def test_a_cut_off_create_is_told_from_another_workers_create_on_its_way(
     async with AsyncClient(api_key=KEY, base_url=fleet_server.base_url) as client:
         with PostgresStore(pg_url) as store:
             dead = AsyncJob.from_file(client, requests_file, store=store, name="j", max_requests=10)
-            [part] = store.lease("j", dead.worker, 0.5, 1)
-            part.newest_before, part.submitting_at = "", datetime.now(UTC).isoformat()
-            store.save_part("j", part, worker=dead.worker, ttl=0.5)
-            made = await client.messages.batches.create(dead.part_requests(part.index))
+            part, made = await started_create(client, store, dead, dead.worker, 0.5)
             # Another worker's create of a part of the same size (10 requests) reached the API
             # too; its answer is recorded only 1.5 s after the heir starts.
-            [other] = store.lease("j", "live-worker", 30, 1)
-            other.newest_before, other.submitting_at = made.id, datetime.now(UTC).isoformat()
-            store.save_part("j", other, worker="live-worker", ttl=30)
-            theirs = await client.messages.batches.create(dead.part_requests(other.index))
+            other, theirs = await started_create(client, store, dead, "live-worker", 30)
             assert len(dead.parts[other.index]) == len(dead.parts[part.index])
             await anyio.sleep(0.6)  # the dead worker's lease expires
 
@@ -84,19 +86,15 @@ async def test_the_wait_for_another_workers_answer_is_bounded_by_the_lease(
     async with AsyncClient(api_key=KEY, base_url=fleet_server.base_url) as client:
         with PostgresStore(pg_url) as store:
             dead = AsyncJob.from_file(client, requests_file, store=store, name="j", max_requests=10)
-            made = []
-            for worker, ttl in ((dead.worker, 0.5), ("stuck-worker", 30.0)):
-                [part] = store.lease("j", worker, ttl, 1)
-                part.newest_before, part.submitting_at = "", datetime.now(UTC).isoformat()
-                store.save_part("j", part, worker=worker, ttl=ttl)
-                made.append(await client.messages.batches.create(dead.part_requests(part.index)))
+            _, made = await started_create(client, store, dead, dead.worker, 0.5)
+            other, theirs = await started_create(client, store, dead, "stuck-worker", 30)
             await anyio.sleep(0.6)  # the dead worker's lease expires
 
             async def answer_recorded_late() -> None:
                 await anyio.sleep(4)
-                part.batch_id, part.status = made[1].id, made[1].processing_status
-                store.save_part("j", part, worker="stuck-worker", ttl=30)
-                store.release("j", "stuck-worker", [part.index])
+                other.batch_id, other.status = theirs.id, theirs.processing_status
+                store.save_part("j", other, worker="stuck-worker", ttl=30)
+                store.release("j", "stuck-worker", [other.index])
 
             heir = AsyncJob.open(client, store, "j", poll_interval=0.05)
             async with anyio.create_task_group() as tasks:
@@ -105,8 +103,8 @@ async def test_the_wait_for_another_workers_answer_is_bounded_by_the_lease(
     # Part 0 could not be told from part 1's batch, and the wait lasts half the lease (1 s),
     # not until the stuck worker's answer (4 s): part 0 was made again.
     assert fleet_server.emulator.stats.batches_created == 4
-    assert manifest["parts"][0]["batch_id"] not in {made[0].id, made[1].id}
-    assert manifest["parts"][1]["batch_id"] == made[1].id
+    assert manifest["parts"][0]["batch_id"] not in {made.id, theirs.id}
+    assert manifest["parts"][1]["batch_id"] == theirs.id
     assert sorted(output_ids(tmp_path / "out")) == [f"r{i:03d}" for i in range(24)]
 
 
