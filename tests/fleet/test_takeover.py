@@ -51,21 +51,32 @@ async def test_a_create_cut_off_by_a_dead_worker_is_not_made_again(
     assert sorted(output_ids(tmp_path / "out")) == [f"r{i:03d}" for i in range(24)]
 
 
-async def test_a_cut_off_create_is_told_from_another_workers_create_on_its_way(
-    pg_url: str, fleet_server: EmulatorServer, requests_file: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("answer_after", "lease_ttl", "kept"),
+    [(1.5, 60.0, True), (4.0, 2.0, False)],
+    ids=["answer-in-time", "answer-after-half-the-lease"],
+)
+async def test_a_cut_off_create_waits_for_another_workers_create_on_its_way(
+    pg_url: str,
+    fleet_server: EmulatorServer,
+    requests_file: Path,
+    tmp_path: Path,
+    answer_after: float,
+    lease_ttl: float,
+    kept: bool,
 ) -> None:
     async with AsyncClient(api_key=KEY, base_url=fleet_server.base_url) as client:
         with PostgresStore(pg_url) as store:
             dead = AsyncJob.from_file(client, requests_file, store=store, name="j", max_requests=10)
             part, made = await started_create(client, store, dead, dead.worker, 0.5)
             # Another worker's create of a part of the same size (10 requests) reached the API
-            # too; its answer is recorded only 1.5 s after the heir starts.
+            # too; its answer is recorded `answer_after` seconds after the heir starts.
             other, theirs = await started_create(client, store, dead, "live-worker", 30)
             assert len(dead.parts[other.index]) == len(dead.parts[part.index])
             await anyio.sleep(0.6)  # the dead worker's lease expires
 
             async def answer_recorded() -> None:
-                await anyio.sleep(1.5)
+                await anyio.sleep(answer_after)
                 other.batch_id, other.status = theirs.id, theirs.processing_status
                 store.save_part("j", other, worker="live-worker", ttl=30)
                 store.release("j", "live-worker", [other.index])
@@ -73,38 +84,14 @@ async def test_a_cut_off_create_is_told_from_another_workers_create_on_its_way(
             heir = AsyncJob.open(client, store, "j", poll_interval=0.05)
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(answer_recorded)
-                manifest = await heir.work(tmp_path / "out")
-    assert fleet_server.emulator.stats.batches_created == 3  # not 4: part 0 was not paid twice
-    assert manifest["parts"][part.index]["batch_id"] == made.id
+                manifest = await heir.work(tmp_path / "out", lease_ttl=lease_ttl)
+    if kept:  # told apart once the other answer was in: part 0 is not paid twice
+        assert fleet_server.emulator.stats.batches_created == 3
+        assert manifest["parts"][part.index]["batch_id"] == made.id
+    else:  # the heir waited half its lease (1 s), not 4 s: part 0 was made again
+        assert fleet_server.emulator.stats.batches_created == 4
+        assert manifest["parts"][part.index]["batch_id"] not in {made.id, theirs.id}
     assert manifest["parts"][other.index]["batch_id"] == theirs.id
-    assert sorted(output_ids(tmp_path / "out")) == [f"r{i:03d}" for i in range(24)]
-
-
-async def test_the_wait_for_another_workers_answer_is_bounded_by_the_lease(
-    pg_url: str, fleet_server: EmulatorServer, requests_file: Path, tmp_path: Path
-) -> None:
-    async with AsyncClient(api_key=KEY, base_url=fleet_server.base_url) as client:
-        with PostgresStore(pg_url) as store:
-            dead = AsyncJob.from_file(client, requests_file, store=store, name="j", max_requests=10)
-            _, made = await started_create(client, store, dead, dead.worker, 0.5)
-            other, theirs = await started_create(client, store, dead, "stuck-worker", 30)
-            await anyio.sleep(0.6)  # the dead worker's lease expires
-
-            async def answer_recorded_late() -> None:
-                await anyio.sleep(4)
-                other.batch_id, other.status = theirs.id, theirs.processing_status
-                store.save_part("j", other, worker="stuck-worker", ttl=30)
-                store.release("j", "stuck-worker", [other.index])
-
-            heir = AsyncJob.open(client, store, "j", poll_interval=0.05)
-            async with anyio.create_task_group() as tasks:
-                tasks.start_soon(answer_recorded_late)
-                manifest = await heir.work(tmp_path / "out", lease_ttl=2.0)
-    # Part 0 could not be told from part 1's batch, and the wait lasts half the lease (1 s),
-    # not until the stuck worker's answer (4 s): part 0 was made again.
-    assert fleet_server.emulator.stats.batches_created == 4
-    assert manifest["parts"][0]["batch_id"] not in {made.id, theirs.id}
-    assert manifest["parts"][1]["batch_id"] == theirs.id
     assert sorted(output_ids(tmp_path / "out")) == [f"r{i:03d}" for i in range(24)]
 
 
