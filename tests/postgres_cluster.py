@@ -2,8 +2,10 @@
 
 `initdb` into a temporary folder owned by the `postgres` user (the server refuses to run as
 root), started with `pg_ctl` on a free loopback port with trust authentication and its socket
-in that folder; stopped and removed at the end of the session. Without the server binaries
-the tests that need it are skipped, loudly: `scripts/install` installs them.
+in that folder; stopped and removed at the end of the session. A cluster left running by a
+session that was killed (its `owner` process gone) is stopped and removed by the next one.
+Without the server binaries the tests that need it are skipped, loudly: `scripts/install`
+installs them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -71,6 +74,28 @@ def _as_user(user: str | None, args: list[str]) -> list[str]:
 
 
 _running: PostgresCluster | None = None
+PREFIX = "anthropic-batches-pg-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_orphans(bin_dir: str, user: str | None) -> None:
+    """Stop and remove the clusters of sessions that were killed before their end."""
+    for folder in glob.glob(os.path.join(tempfile.gettempdir(), PREFIX + "*")):
+        try:
+            owner = int(Path(folder, "owner").read_text())
+        except (OSError, ValueError):
+            continue  # another session's, still being set up, or not one of ours
+        if not _alive(owner):
+            _stop(PostgresCluster(0, folder, bin_dir, user))
 
 
 def _start() -> PostgresCluster:
@@ -84,7 +109,9 @@ def _start() -> PostgresCluster:
     user = None  # the server refuses to run as root: as `postgres`, or `nobody` without it
     if os.geteuid() == 0:
         user = "postgres" if _exists("postgres") else "nobody"
-    folder = tempfile.mkdtemp(prefix="anthropic-batches-pg-")
+    _remove_orphans(bin_dir, user)
+    folder = tempfile.mkdtemp(prefix=PREFIX)
+    Path(folder, "owner").write_text(str(os.getpid()))
     if user is not None:
         shutil.chown(folder, user)
     data = os.path.join(folder, "data")
