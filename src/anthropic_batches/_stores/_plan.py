@@ -137,11 +137,11 @@ def adopt(
     Raises:
         OtherInput: The job in the store is of other requests or another split.
     """
-    if loaded is None:
-        fresh.source = source_of(parts[0].source.path) if parts else None
-        fresh.source_size = None if fresh.source is None else source_size(fresh.source)
-        loaded = store.create(job, fresh)
     source = source_of(parts[0].source.path) if parts else None
+    if loaded is None:
+        fresh.source = source
+        fresh.source_size = None if source is None else source_size(source)
+        loaded = store.create(job, fresh)
     if source is not None:
         check_source(loaded, store, job, source, None)
     if loaded.digest != job_digest(parts) or loaded.api_version != client.api_version:
