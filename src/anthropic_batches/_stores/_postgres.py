@@ -14,7 +14,6 @@ nothing.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .._facts import ENDED
 from .._state import JobState, PartState
 from ._base import JobStore, JobStoreError, JobSummary, LeaseLost, redact
-from ._rows import PART_COLUMNS, SCHEMA, failed_json, part_state
+from ._rows import PART_COLUMNS, SCHEMA, TOUCH_JOB, part_state, progress
 
 if TYPE_CHECKING:
     import psycopg
@@ -186,14 +185,7 @@ class PostgresStore(JobStore):
                             p.first_line,
                             p.last_line,
                             p.verbatim,
-                            p.batch_id,
-                            p.submitting_at,
-                            p.newest_before,
-                            p.status,
-                            p.downloaded,
-                            None if p.usage is None else json.dumps(p.usage),
-                            failed_json(p),
-                            p.bound,
+                            *progress(p).values(),
                         )
                         for p in state.parts
                     ],
@@ -222,14 +214,7 @@ class PostgresStore(JobStore):
             "THEN now() + make_interval(secs => %(ttl)s) ELSE lease_expires END "
             f"WHERE job = %(job)s AND part = %(part)s {where}",
             {
-                "batch_id": part.batch_id,
-                "submitting_at": part.submitting_at,
-                "newest_before": part.newest_before,
-                "status": part.status,
-                "downloaded": part.downloaded,
-                "usage": None if part.usage is None else json.dumps(part.usage),
-                "failed": failed_json(part),
-                "bound": part.bound,
+                **progress(part),
                 "worker": worker,
                 "ttl": ttl,
                 "job": job,
@@ -247,17 +232,13 @@ class PostgresStore(JobStore):
                 if worker is None:
                     raise JobStoreError(self.url, f"no job {job!r} with a part {part.index}")
                 raise LeaseLost(self.url, job, part.index, worker)
-            cur.execute(
-                "UPDATE anthropic_batches_jobs SET updated_at = now() WHERE name = %s", (job,)
-            )
+            cur.execute(TOUCH_JOB, (job,))
 
     def save(self, job: str, state: JobState) -> None:
         with self._transaction() as cur:
             for part in state.parts:
                 self._write(cur, job, part, "")
-            cur.execute(
-                "UPDATE anthropic_batches_jobs SET updated_at = now() WHERE name = %s", (job,)
-            )
+            cur.execute(TOUCH_JOB, (job,))
 
     # -- leases -------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from typing import Any
 from .._joins import FailedRequest
 from .._state import PartState
 
-__all__ = ["PART_COLUMNS", "SCHEMA", "failed_json", "part_state"]
+__all__ = ["PART_COLUMNS", "SCHEMA", "TOUCH_JOB", "part_state", "progress"]
 
 #: The tables of schema version 1 (`_postgres.SCHEMA_VERSION`).
 SCHEMA = """
@@ -62,6 +62,8 @@ _PLAN = (
 )
 _PROGRESS = "batch_id, submitting_at, newest_before, status, downloaded, usage, failed, bound"
 PART_COLUMNS = f"part, {_PLAN}, {_PROGRESS}"
+#: A job's `updated_at` set to now, after a write of its parts.
+TOUCH_JOB = "UPDATE anthropic_batches_jobs SET updated_at = now() WHERE name = %s"
 
 
 def part_state(row: Sequence[Any]) -> PartState:
@@ -92,5 +94,15 @@ def part_state(row: Sequence[Any]) -> PartState:
     )
 
 
-def failed_json(part: PartState) -> str:
-    return json.dumps([[f.custom_id, f.result_type, f.error_type] for f in part.failed])
+def progress(part: PartState) -> dict[str, Any]:
+    """A part's progress as its row holds it, by column (in the order of `PART_COLUMNS`)."""
+    return {
+        "batch_id": part.batch_id,
+        "submitting_at": part.submitting_at,
+        "newest_before": part.newest_before,
+        "status": part.status,
+        "downloaded": part.downloaded,
+        "usage": None if part.usage is None else json.dumps(part.usage),
+        "failed": json.dumps([[f.custom_id, f.result_type, f.error_type] for f in part.failed]),
+        "bound": part.bound,
+    }
